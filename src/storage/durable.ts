@@ -1,0 +1,64 @@
+/**
+ * Crash-safe file publication: every write that must survive a power cut goes
+ * temp file (same directory) → write → fsync(file) → rename → fsync(directory).
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Prefix of every temp file we create; start-up sweeps remove leftovers with it. */
+export const TEMP_PREFIX = '.pvctrl-tmp-';
+
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `${TEMP_PREFIX}${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}`);
+}
+
+export function fsyncDirectory(directory: string): void {
+  const fd = openSync(directory, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write `data` to `target` atomically and durably (mode 0644 unless told otherwise). */
+export function writeFileDurable(target: string, data: string | Uint8Array, mode = 0o644): void {
+  const temp = tempPathFor(target);
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  publishDurable(temp, target);
+}
+
+/** Rename an already fsync'ed temp file into place and make the rename itself durable. */
+export function publishDurable(temp: string, target: string): void {
+  try {
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDirectory(dirname(target));
+}
+
+/** mkdir -p, then fsync the parent of every directory created so the entries survive. */
+export function ensureDirectoryDurable(directory: string, mode = 0o755): void {
+  const created = mkdirSync(directory, { recursive: true, mode });
+  if (created === undefined) return;
+  let current = directory;
+  while (current.length >= created.length) {
+    fsyncDirectory(dirname(current));
+    if (current === created) break;
+    current = dirname(current);
+  }
+}
