@@ -1,0 +1,83 @@
+/**
+ * Runs every test file as its own Bun process (tap 16 prints TAP), reads the TAP through
+ * tap-parser, and ends with the line CI reads: `N passed, N failed`.
+ * Usage: bun scripts/run-tests.ts [file or folder ...]   (default: test/unit test/integration test/acceptance)
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { spawn } from 'node:child_process';
+// tap-parser ships no types; its event surface is small and described here.
+import TapParser from 'tap-parser';
+
+interface TapAssert {
+  ok: boolean;
+  name: string;
+  skip?: boolean | string;
+  todo?: boolean | string;
+  id: number;
+}
+
+const root = join(import.meta.dir, '..');
+const bun = process.execPath;
+const targets = process.argv.slice(2);
+const defaults = ['test/unit', 'test/integration', 'test/acceptance'];
+const fileTimeoutMs = Number(process.env.PVCTRL_TEST_FILE_TIMEOUT_MS ?? 15 * 60 * 1000);
+
+function collect(path: string): string[] {
+  const absolute = join(root, path);
+  if (statSync(absolute).isFile()) return [absolute];
+  return readdirSync(absolute)
+    .sort()
+    .flatMap((entry) => {
+      const child = join(absolute, entry);
+      if (statSync(child).isDirectory()) return collect(relative(root, child));
+      return entry.endsWith('.test.ts') ? [child] : [];
+    });
+}
+
+async function runFile(file: string): Promise<{ passed: number; failed: number; skipped: number; failures: string[] }> {
+  const result = { passed: 0, failed: 0, skipped: 0, failures: [] as string[] };
+  const parser = new TapParser();
+  parser.on('assert', (point: TapAssert) => {
+    if (point.skip) result.skipped++;
+    else if (point.ok || point.todo) result.passed++;
+    else {
+      result.failed++;
+      result.failures.push(point.name);
+    }
+  });
+  const child = spawn(bun, [file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAP_TIMEOUT: '0' } });
+  const output: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    output.push(chunk.toString());
+    parser.write(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), fileTimeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  parser.end();
+  if (code !== 0 && result.failed === 0) {
+    result.failed++;
+    result.failures.push(`process exited with ${code ?? 'a signal'} (crash or timeout)`);
+  }
+  if (result.failed > 0 || process.env.PVCTRL_TEST_VERBOSE) process.stdout.write(output.join(''));
+  return result;
+}
+
+const files = (targets.length > 0 ? targets : defaults).flatMap(collect);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of files) {
+  const started = Date.now();
+  const result = await runFile(file);
+  passed += result.passed;
+  failed += result.failed;
+  skipped += result.skipped;
+  const mark = result.failed > 0 ? 'FAIL' : 'ok  ';
+  process.stdout.write(`${mark} ${relative(root, file)}: ${result.passed} passed, ${result.failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  for (const name of result.failures) process.stdout.write(`       ✗ ${name}\n`);
+}
+process.stdout.write(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,67 @@
+/** `/containers`, `/containers/{name}`, `/groups`, `/signal`, `/xconnect-graph` (spec §7.1–7.4, §7.12). */
+import { PvError, badRequest, forbidden, internal, notFound } from '../errors.ts';
+import type { Handler } from '../server/router.ts';
+import { json, ok } from '../server/types.ts';
+
+const ACTION_BODY_LIMIT = 1024;
+const SIGNAL_BODY_LIMIT = 4096;
+const SIGNAL_NOT_EXPECTED = 'Signal not expected from this platform';
+
+export type ContainerAction = 'start' | 'stop' | 'restart';
+
+export const listContainers: Handler = async (_request, services) => json(services.system.containersJson());
+
+export const listGroups: Handler = async (_request, services) => json(services.system.groupsJson());
+
+export const xconnectGraph: Handler = async (_request, services) => json(services.system.xconnectGraphJson());
+
+export const controlContainer: Handler = async (request, services) => {
+  const name = request.params[0] ?? '';
+  const platform = services.system.platform(name);
+  if (platform === undefined) throw notFound('Container not found');
+  if (platform.restartPolicy !== 'container') {
+    throw forbidden("Container has restart_policy 'system' and cannot be controlled via API");
+  }
+  const text = await request.body.text(ACTION_BODY_LIMIT);
+  const action = parseObject(text, 'Invalid JSON').action;
+  if (action === undefined) throw badRequest("Missing 'action' field");
+  if (action !== 'start' && action !== 'stop' && action !== 'restart') {
+    throw badRequest("Invalid action. Use 'start', 'stop', or 'restart'");
+  }
+  const controller = services.system.controller;
+  if (controller === undefined) throw internal('Container runtime is not running');
+  await controller.control(name, action);
+  return ok();
+};
+
+export const signal: Handler = async (request, services) => {
+  const text = await request.body.text(SIGNAL_BODY_LIMIT);
+  let type: unknown;
+  try {
+    type = parseObject(text, 'Signal has bad format').type;
+  } catch (error) {
+    if (error instanceof PvError) throw error;
+    throw badRequest('Signal has bad format');
+  }
+  if (typeof type !== 'string') throw badRequest('Signal has bad format');
+  const caller = request.caller;
+  const platform = caller.kind === 'container' ? services.system.platform(caller.name) : undefined;
+  if (platform === undefined || type !== 'ready' || platform.statusGoal !== 'READY') {
+    services.log.warn(`signal "${type}" from ${caller.name} refused: ${SIGNAL_NOT_EXPECTED}`);
+    throw new PvError('internal', SIGNAL_NOT_EXPECTED);
+  }
+  services.system.update(platform.name, { status: 'READY' });
+  services.log.info(`signal ready from ${platform.name}: READY`);
+  return ok();
+};
+
+function parseObject(text: string, message: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw badRequest(message);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(message);
+  return value as Record<string, unknown>;
+}

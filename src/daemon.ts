@@ -1,0 +1,200 @@
+/**
+ * Boot sequence of pv-ctrl: configuration → storage → metadata → running state → listener.
+ * Reads as a script on purpose; each step's owner lives in its own module.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Services } from './api/services.ts';
+import { buildRouter } from './api/routes.ts';
+import { PvConfig } from './config/index.ts';
+import { createLogger, type LogLevel, type Logger } from './log.ts';
+import { closeFd, peerCredentials, pidfdPid } from './native/index.ts';
+import { deviceFacts, storageJson } from './runtime/device-info.ts';
+import { DaemonSupervisor } from './runtime/daemons.ts';
+import { KernelDrivers } from './runtime/drivers.ts';
+import { RunningSystem } from './runtime/running-system.ts';
+import { CallerResolver, detectCgroupMode, unifiedCgroupPath } from './server/caller.ts';
+import { PvCtrlServer } from './server/http-server.ts';
+import { parseState, type ParseOptions } from './state/index.ts';
+import { measureSpace } from './storage/free-space.ts';
+import { runGarbageCollector } from './storage/gc.ts';
+import { FACTORY_REVISION, initStorage, storageLayout, type StorageLayout } from './storage/layout.ts';
+import { MetadataStore } from './storage/metadata.ts';
+import { ObjectStore } from './storage/objects.ts';
+import { StepStore } from './storage/steps.ts';
+import packageJson from '../package.json' with { type: 'json' };
+
+export const VERSION = `pv-ctrl ${packageJson.version}`;
+
+export interface DaemonOptions {
+  storage?: string;
+  runDir?: string;
+  configFile?: string;
+  pvtxDir?: string;
+  logLevel?: LogLevel;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface RunningDaemon {
+  services: Services;
+  layout: StorageLayout;
+  server: PvCtrlServer;
+  stop(): Promise<void>;
+}
+
+const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Resolve where things live: flags beat config file and environment, which beat our defaults. */
+function resolvePaths(options: DaemonOptions, config: PvConfig): { storage: string; runDir: string; userMeta?: string; deviceMeta?: string } {
+  const configured = (key: string): string | undefined => (config.levelOf(key) === 'DEFAULT' ? undefined : (config.getString(key) ?? undefined));
+  const storage = resolve(options.storage ?? configured('PV_STORAGE_MNTPOINT') ?? (isRoot() ? '/var/pantavisor/storage' : './.pv/storage'));
+  const runDir = resolve(options.runDir ?? configured('PV_SYSTEM_RUNDIR') ?? (isRoot() ? '/run/pantavisor/pv' : './.pv/run'));
+  const userMeta = configured('PV_CACHE_USRMETADIR');
+  const deviceMeta = configured('PV_CACHE_DEVMETADIR');
+  return { storage, runDir, ...(userMeta ? { userMeta } : {}), ...(deviceMeta ? { deviceMeta } : {}) };
+}
+
+export function loadConfig(options: DaemonOptions, log: Logger): PvConfig {
+  const env = options.env ?? process.env;
+  const configFile = options.configFile ?? env.PV_CONFIG_FILE;
+  const configFileText = configFile !== undefined && existsSync(configFile) ? readFileSync(configFile, 'utf8') : undefined;
+  if (configFile !== undefined && configFileText === undefined) log.warn(`config file ${configFile} not found; using defaults`);
+  const config = PvConfig.load({ ...(configFileText !== undefined ? { configFileText } : {}), env, cmdline: '', logger: (message) => log.debug(`config: ${message}`) });
+  if (options.storage !== undefined) config.force('PV_STORAGE_MNTPOINT', resolve(options.storage), 'ARGS');
+  if (options.runDir !== undefined) config.force('PV_SYSTEM_RUNDIR', resolve(options.runDir), 'ARGS');
+  return config;
+}
+
+export function stateParseOptions(config: PvConfig): ParseOptions {
+  return {
+    initMode: config.getEnum('PV_SYSTEM_INIT_MODE') as ParseOptions['initMode'],
+    goalsTimeout: config.getInt('PV_UPDATER_GOALS_TIMEOUT'),
+    bootloaderType: config.getEnum('PV_BOOTLOADER_TYPE'),
+    fitConfig: config.getString('PV_BOOTLOADER_FITCONFIG'),
+    secureBootMode: config.getEnum('PV_SECUREBOOT_MODE') as ParseOptions['secureBootMode'],
+  };
+}
+
+export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
+  const log = createLogger(options.logLevel ?? 'info');
+  const config = loadConfig(options, log);
+  const paths = resolvePaths(options, config);
+  const layout = storageLayout({ storage: paths.storage, runDir: paths.runDir, userMetaDir: paths.userMeta, deviceMetaDir: paths.deviceMeta });
+  const init = initStorage(layout);
+  log.info(`storage ${layout.root}${init.created ? ' (initialised)' : ''}, run dir ${layout.runDir}; swept ${init.sweptTempFiles} stale temp files`);
+
+  const reservedPercent = (): number => config.getInt('PV_STORAGE_GC_RESERVED');
+  const realFree = (): number => measureSpace(layout.root, reservedPercent()).realFree;
+  const objects = new ObjectStore(layout.objects, realFree);
+  const steps = new StepStore(layout, (bytes) => bytes <= realFree());
+  const userMeta = new MetadataStore('user-meta', layout.userMeta, layout.runDir, (change) => {
+    if (change.value === undefined) config.revertUserMeta(change.key);
+    else config.applyUserMeta(change.key, change.value);
+  });
+  const deviceMeta = new MetadataStore('device-meta', layout.deviceMeta, layout.runDir);
+  userMeta.load();
+  deviceMeta.load();
+
+  const system = new RunningSystem();
+  const revision = steps.currentRevision() ?? FACTORY_REVISION;
+  const parsed = parseState(steps.readState(revision), stateParseOptions(config));
+  if (!parsed.ok) throw new Error(`running revision ${revision} has an invalid state: ${parsed.reason}`);
+  system.load(revision, parsed.state);
+
+  const facts = deviceFacts({ version: VERSION, revision, mode: 'local' });
+  for (const [key, value] of Object.entries(facts)) deviceMeta.set(key, value);
+  deviceMeta.set('storage', storageJson(measureSpace(layout.root, reservedPercent())));
+  deviceMeta.set('pantavisor.status', system.revisionStatus());
+
+  const drivers = new KernelDrivers((alias) => driverAlias(system, alias), undefined, log);
+  const daemons = new DaemonSupervisor();
+  const services: Services = {
+    layout,
+    config,
+    objects,
+    steps,
+    userMeta,
+    deviceMeta,
+    system,
+    drivers,
+    daemons,
+    buildInfo: `${VERSION}\nruntime: bun ${Bun.version}\n`,
+    log,
+    verifyState: (text) => {
+      const result = parseState(text, stateParseOptions(config));
+      if (result.ok) return undefined;
+      log.warn(`state rejected: ${result.reason}`);
+      return { message: result.message, reason: result.reason };
+    },
+    collectGarbage: () => {
+      const keep = new Set<string>([revision, system.revision ?? revision]);
+      if (config.getBool('PV_STORAGE_GC_KEEP_FACTORY')) keep.add(FACTORY_REVISION);
+      const committed = steps.currentRevision();
+      if (committed !== undefined) keep.add(committed);
+      return runGarbageCollector(steps, objects, { keep });
+    },
+    realFree,
+  };
+
+  const mode = detectCgroupMode();
+  const ownCgroup = unifiedCgroupPath(readFileSync('/proc/self/cgroup', 'utf8'));
+  const resolver = new CallerResolver({
+    mode,
+    appengine: config.getEnum('PV_SYSTEM_INIT_MODE') === 'appengine',
+    pidOfPidfd: pidfdPid,
+    hostCgroupPaths: ownCgroup !== undefined && !ownCgroup.includes('/lxc/') ? [ownCgroup] : [],
+  });
+  const server = new PvCtrlServer({
+    socketPath: layout.socket,
+    router: buildRouter(),
+    services,
+    log,
+    credentials: {
+      read: (fd) => peerCredentials(fd),
+      release: (identity) => {
+        if (identity.pidfd >= 0) closeFd(identity.pidfd);
+      },
+    },
+    identify: (peer) => resolver.resolve(peer, system),
+  });
+  await server.listen();
+  await verifyCredentialsComeBack(layout.socket);
+  log.info(`listening on ${layout.socket} (cgroup mode ${mode}, revision ${revision})`);
+
+  return {
+    services,
+    layout,
+    server,
+    stop: async () => {
+      await server.close();
+      await daemons.stopAll();
+    },
+  };
+}
+
+function driverAlias(system: RunningSystem, alias: string): readonly string[] | undefined {
+  const all = system.state?.bsp.drivers?.all;
+  const modules = all?.[alias];
+  return Array.isArray(modules) ? modules : undefined;
+}
+
+/**
+ * Caller identity rests on undocumented Bun internals (`socket._handle.fd`): prove at start-up
+ * that a connection to our own socket is attributed to our own pid, or refuse to run.
+ */
+async function verifyCredentialsComeBack(socketPath: string): Promise<void> {
+  const { createConnection } = await import('node:net');
+  const answer = await new Promise<string>((resolvePromise, reject) => {
+    const socket = createConnection(socketPath);
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('end', () => resolvePromise(text));
+    socket.on('close', () => resolvePromise(text));
+    socket.on('error', reject);
+    socket.write('GET /buildinfo HTTP/1.0\r\nHost: localhost\r\n\r\n');
+    setTimeout(() => reject(new Error('self-check timed out')), 5000).unref();
+  });
+  if (!answer.startsWith('HTTP/1.1 200') && !answer.startsWith('HTTP/1.0 200')) {
+    throw new Error(`start-up self-check failed: the daemon could not identify its own connection (${answer.split('\r\n')[0] ?? 'no answer'})`);
+  }
+}

@@ -1,0 +1,67 @@
+/** `pv-ctrl` command line: flags, start, and a clean stop on SIGTERM/SIGINT. */
+import { parseArgs } from 'node:util';
+import { startDaemon, VERSION } from './daemon.ts';
+import type { LogLevel } from './log.ts';
+
+const USAGE = `Usage: pv-ctrl [options]
+  --storage DIR    storage root (default /var/pantavisor/storage as root, else ./.pv/storage)
+  --rundir DIR     run dir; the socket is DIR/pv-ctrl (default /run/pantavisor/pv as root, else ./.pv/run)
+  --config FILE    pantavisor.config file (KEY=value lines)
+  --pvtx-dir DIR   folder of *.pvrexport.tgz installed on first boot
+  --log-level L    error | warn | info | debug (default info)
+  --version, -h/--help
+Environment and config file accept Pantavisor's keys (PV_STORAGE_MNTPOINT, PV_SYSTEM_RUNDIR, ...).`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      storage: { type: 'string' },
+      rundir: { type: 'string' },
+      config: { type: 'string' },
+      'pvtx-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+      version: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const logLevel = (values['log-level'] ?? process.env.PV_CTRL_LOG_LEVEL ?? 'info') as LogLevel;
+  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) {
+    process.stderr.write(`pv-ctrl: unknown log level ${logLevel}\n`);
+    return 2;
+  }
+  const daemon = await startDaemon({
+    ...(values.storage !== undefined ? { storage: values.storage } : {}),
+    ...(values.rundir !== undefined ? { runDir: values.rundir } : {}),
+    ...(values.config !== undefined ? { configFile: values.config } : {}),
+    ...(values['pvtx-dir'] !== undefined ? { pvtxDir: values['pvtx-dir'] } : {}),
+    logLevel,
+  });
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      daemon.services.log.info(`${signal}: finishing in-flight requests and stopping`);
+      void daemon.stop().then(() => resolve(0));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`pv-ctrl: ${(error as Error).message ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

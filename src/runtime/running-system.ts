@@ -1,0 +1,188 @@
+/**
+ * The running revision as the API sees it: its parsed state, each container's status, and the
+ * views built from them (`/containers`, `/groups`, `/xconnect-graph`). The container runtime
+ * drives the statuses; until a container is started by it, it is INSTALLED.
+ */
+import type { State, Platform, Group, AutoRecovery } from '../state/index.ts';
+import { formatBackoffPolicy } from '../state/index.ts';
+import type { PlatformDirectory } from '../server/caller.ts';
+
+export type PlatformStatus =
+  | 'NONE'
+  | 'INSTALLED'
+  | 'MOUNTED'
+  | 'BLOCKED'
+  | 'STARTING'
+  | 'STARTED'
+  | 'READY'
+  | 'RECOVERING'
+  | 'STOPPING'
+  | 'STOPPED';
+
+/** Status order used to aggregate group and revision status (lowest unreached wins). */
+const STATUS_RANK: Record<PlatformStatus, number> = {
+  NONE: 0,
+  INSTALLED: 1,
+  MOUNTED: 2,
+  BLOCKED: 3,
+  STARTING: 4,
+  STARTED: 5,
+  READY: 6,
+  RECOVERING: 1,
+  STOPPING: 1,
+  STOPPED: 1,
+};
+
+export interface PlatformRuntimeInfo {
+  status: PlatformStatus;
+  initPid: number;
+  userStopped: boolean;
+  currentRetries: number;
+  isStable: boolean;
+}
+
+/** What the container runtime offers to `PUT /containers/{name}`. */
+export interface ContainerController {
+  control(name: string, action: 'start' | 'stop' | 'restart'): Promise<void>;
+}
+
+export class RunningSystem implements PlatformDirectory {
+  revision: string | undefined;
+  state: State | undefined;
+  controller: ContainerController | undefined;
+  private readonly runtime = new Map<string, PlatformRuntimeInfo>();
+
+  load(revision: string, state: State): void {
+    this.revision = revision;
+    this.state = state;
+    this.runtime.clear();
+    for (const platform of state.platforms) {
+      this.runtime.set(platform.name, { status: 'INSTALLED', initPid: -1, userStopped: false, currentRetries: 0, isStable: false });
+    }
+  }
+
+  findPlatform(name: string): { name: string; mgmt: boolean } | undefined {
+    const platform = this.platform(name);
+    return platform === undefined ? undefined : { name: platform.name, mgmt: platform.roles.mgmt };
+  }
+
+  platform(name: string): Platform | undefined {
+    return this.state?.platforms.find((candidate) => candidate.name === name);
+  }
+
+  info(name: string): PlatformRuntimeInfo | undefined {
+    return this.runtime.get(name);
+  }
+
+  update(name: string, change: Partial<PlatformRuntimeInfo>): void {
+    const current = this.runtime.get(name);
+    if (current !== undefined) Object.assign(current, change);
+  }
+
+  /** Aggregated status: the lowest status among members that have not reached their goal. */
+  groupStatus(group: Group): PlatformStatus {
+    let lowest: PlatformStatus = 'READY';
+    for (const platform of this.state?.platforms ?? []) {
+      if (platform.group !== group.name) continue;
+      const status = this.runtime.get(platform.name)?.status ?? 'NONE';
+      if (reached(status, platform.statusGoal)) continue;
+      if (STATUS_RANK[status] < STATUS_RANK[lowest] || lowest === 'READY') lowest = status;
+    }
+    return lowest;
+  }
+
+  revisionStatus(): PlatformStatus {
+    let lowest: PlatformStatus = 'READY';
+    for (const group of this.state?.groups ?? []) {
+      const status = this.groupStatus(group);
+      if (status !== 'READY' && (lowest === 'READY' || STATUS_RANK[status] < STATUS_RANK[lowest])) lowest = status;
+    }
+    return lowest;
+  }
+
+  containersJson(): string {
+    const items = (this.state?.platforms ?? []).map((platform) => {
+      const info = this.runtime.get(platform.name);
+      const item: Record<string, unknown> = {
+        name: platform.name,
+        group: platform.group ?? null,
+        status: info?.status ?? 'NONE',
+        status_goal: platform.statusGoal ?? 'NONE',
+        restart_policy: platform.restartPolicy ?? 'unknown',
+        roles: platform.roles.mgmt ? ['mgmt'] : [],
+      };
+      if (platform.autoRecovery !== null && platform.autoRecovery.policy !== 'no') {
+        item.auto_recovery = autoRecoveryView(platform.autoRecovery, info);
+      }
+      if (platform.restartPolicy === 'container') item.user_stopped = String(info?.userStopped ?? false);
+      return item;
+    });
+    return JSON.stringify(items);
+  }
+
+  groupsJson(): string {
+    const items = (this.state?.groups ?? []).map((group) => {
+      const item: Record<string, unknown> = {
+        name: group.name,
+        status_goal: group.statusGoal,
+        restart_policy: group.restartPolicy,
+        status: this.groupStatus(group),
+      };
+      if (group.autoRecovery !== null && group.autoRecovery.policy !== 'no') {
+        item.auto_recovery = {
+          max_retries: group.autoRecovery.maxRetries,
+          stable_timeout: group.autoRecovery.stableTimeout,
+          backoff_policy: formatBackoffPolicy(group.autoRecovery.backoffPolicy),
+        };
+      }
+      return item;
+    });
+    return JSON.stringify(items);
+  }
+
+  /** Links from each consumer's requirements to every provider exporting that name (spec §7.12). */
+  xconnectGraphJson(): string {
+    const platforms = this.state?.platforms ?? [];
+    const links: Record<string, unknown>[] = [];
+    for (const consumer of platforms) {
+      for (const requirement of [...consumer.services.required, ...consumer.services.optional]) {
+        for (const provider of platforms) {
+          for (const exported of provider.exports) {
+            if (exported.name !== requirement.name) continue;
+            links.push({
+              consumer: consumer.name,
+              consumer_pid: this.runtime.get(consumer.name)?.initPid ?? -1,
+              provider: provider.name,
+              provider_pid: this.runtime.get(provider.name)?.initPid ?? -1,
+              name: requirement.name,
+              type: exported.type,
+              role: requirement.role ?? 'any',
+              interface: requirement.interface ?? exported.type,
+              target: requirement.target ?? null,
+              socket: exported.socket ?? null,
+            });
+          }
+        }
+      }
+    }
+    return JSON.stringify(links);
+  }
+}
+
+function reached(status: PlatformStatus, goal: string | undefined): boolean {
+  if (status === 'READY') return true;
+  if (goal === 'STARTED') return status === 'STARTED';
+  if (goal === 'MOUNTED') return status === 'MOUNTED' || status === 'STARTED' || status === 'STARTING';
+  return false;
+}
+
+function autoRecoveryView(recovery: AutoRecovery, info: PlatformRuntimeInfo | undefined): Record<string, unknown> {
+  return {
+    policy: recovery.policy,
+    max_retries: recovery.maxRetries,
+    current_retries: info?.currentRetries ?? 0,
+    stable_timeout: recovery.stableTimeout,
+    is_stable: String(info?.isStable ?? false),
+    backoff_policy: formatBackoffPolicy(recovery.backoffPolicy),
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Request bodies with real backpressure. On Bun's node:http over a socket we handed in,
+ * `req.pause()` does not reach the socket, so a slow consumer would let a whole upload pile up
+ * in memory: we pause the socket itself while a chunk is being consumed.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { insufficientStorage } from '../errors.ts';
+import type { RequestBody } from './types.ts';
+
+/** The client went away before the body was complete. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client disconnected before the request body was complete');
+    this.name = 'ClientGoneError';
+  }
+}
+
+export class IncomingBody implements RequestBody {
+  readonly declaredLength: number | undefined;
+  readonly chunked: boolean;
+  readonly present: boolean;
+  private started = false;
+  private finished = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly socket: Socket,
+  ) {
+    const length = req.headers['content-length'];
+    this.declaredLength = length === undefined ? undefined : Number(length);
+    this.chunked = /\bchunked\b/i.test(req.headers['transfer-encoding'] ?? '');
+    this.present = this.chunked || (this.declaredLength !== undefined && this.declaredLength > 0);
+  }
+
+  get consumed(): boolean {
+    return this.finished;
+  }
+
+  async bytes(limit: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let overflow = false;
+    await this.pipe(async (chunk) => {
+      size += chunk.byteLength;
+      if (size > limit) overflow = true;
+      if (!overflow) parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    if (overflow) throw insufficientStorage();
+    return Buffer.concat(parts, size);
+  }
+
+  async text(limit: number): Promise<string> {
+    return (await this.bytes(limit)).toString('utf8');
+  }
+
+  async drain(): Promise<void> {
+    if (this.started) return;
+    await this.pipe(async () => {});
+  }
+
+  /**
+   * Deliver chunks one at a time. If `consume` fails, the rest of the body is still read and
+   * discarded (so the client gets the error answer rather than a broken pipe), then the failure
+   * is rethrown.
+   */
+  pipe(consume: (chunk: Uint8Array) => Promise<void>): Promise<void> {
+    if (this.started) return Promise.reject(new Error('request body already consumed'));
+    this.started = true;
+    const { req, socket } = this;
+    if (req.complete && req.readableEnded) {
+      this.finished = true;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      let failure: unknown;
+      let queue: Promise<void> = Promise.resolve();
+      let waiting = 0;
+      let ended = false;
+      const settle = (): void => {
+        if (!ended || waiting > 0) return;
+        cleanup();
+        this.finished = true;
+        if (failure !== undefined) reject(failure);
+        else resolve();
+      };
+      const onData = (chunk: Buffer): void => {
+        if (failure !== undefined) return;
+        waiting++;
+        if (waiting === 1) socket.pause();
+        queue = queue
+          .then(() => (failure === undefined ? consume(chunk) : undefined))
+          .catch((error: unknown) => {
+            failure ??= error;
+          })
+          .finally(() => {
+            waiting--;
+            if (waiting === 0) {
+              socket.resume();
+              settle();
+            }
+          });
+      };
+      const onEnd = (): void => {
+        ended = true;
+        settle();
+      };
+      const onGone = (): void => {
+        if (ended) return;
+        failure ??= new ClientGoneError();
+        ended = true;
+        // Wait for the chunk in progress so the consumer can clean up in order.
+        void queue.then(() => settle());
+      };
+      const cleanup = (): void => {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('aborted', onGone);
+        req.off('close', onGone);
+        socket.off('close', onGone);
+      };
+      req.on('data', onData);
+      req.once('end', onEnd);
+      req.once('aborted', onGone);
+      req.once('close', onGone);
+      socket.once('close', onGone);
+    });
+  }
+}

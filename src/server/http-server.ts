@@ -1,0 +1,231 @@
+/**
+ * The pv-ctrl listener: node:net accepts on the Unix socket so that each connection's fd is
+ * reachable; the kernel's credentials are read once at accept (fail closed), then the socket is
+ * handed to Bun's HTTP parser. Every request is routed, gated by caller and answered exactly once.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { chmodSync, rmSync } from 'node:fs';
+import { isPvError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Services } from '../api/services.ts';
+import { ClientGoneError, IncomingBody } from './body.ts';
+import type { CallerLookup, PeerIdentity } from './caller.ts';
+import { sendApiResponse, sendError, sendPvError, sendUnsupportedProtocol } from './respond.ts';
+import type { Router, RouteMatch } from './router.ts';
+import type { ApiRequest } from './types.ts';
+
+export interface PeerCredentialSource {
+  /** Credentials of the peer behind a connected socket fd; throws when they cannot be read. */
+  read(fd: number): PeerIdentity;
+  release(identity: PeerIdentity): void;
+}
+
+export interface ServerOptions {
+  socketPath: string;
+  router: Router;
+  services: Services;
+  credentials: PeerCredentialSource;
+  identify(peer: PeerIdentity): CallerLookup;
+  log: Logger;
+  /** Socket file mode: root and the socket group; identity within those comes from the kernel. */
+  socketMode?: number;
+}
+
+const ACCEPTED_METHODS = new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE']);
+/** Bodies up to this size are drained before an early error answer; larger ones close the connection. */
+const DRAIN_LIMIT = 1024 * 1024;
+
+interface SocketWithHandle extends Socket {
+  _handle?: { fd?: number };
+}
+
+export class PvCtrlServer {
+  private readonly net: NetServer;
+  private readonly http: HttpServer;
+  private readonly peers = new WeakMap<Socket, PeerIdentity>();
+  private readonly sockets = new Set<Socket>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: ServerOptions) {
+    this.http = createHttpServer();
+    this.http.on('request', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, false)));
+    this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, true)));
+    this.http.on('clientError', (error: Error, socket: Socket) => this.onClientError(error, socket));
+    this.net = createNetServer((socket) => this.accept(socket as SocketWithHandle));
+  }
+
+  listen(): Promise<void> {
+    rmSync(this.options.socketPath, { force: true });
+    return new Promise((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen(this.options.socketPath, () => {
+        this.net.off('error', reject);
+        chmodSync(this.options.socketPath, this.options.socketMode ?? 0o660);
+        resolve();
+      });
+    });
+  }
+
+  /** Stop accepting, let in-flight requests (uploads, writes) finish, then close idle connections. */
+  async close(graceMs = 10_000): Promise<void> {
+    await new Promise<void>((resolve) => this.net.close(() => resolve()));
+    rmSync(this.options.socketPath, { force: true });
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([Promise.allSettled([...this.inFlight]).then(() => undefined), deadline]);
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private accept(socket: SocketWithHandle): void {
+    const fd = socket._handle?.fd;
+    let identity: PeerIdentity;
+    try {
+      if (typeof fd !== 'number' || fd < 0) throw new Error('connection has no file descriptor');
+      identity = this.options.credentials.read(fd);
+    } catch (error) {
+      // Fail closed: a caller we cannot identify gets no HTTP at all.
+      this.options.log.warn(`refusing connection: cannot read peer credentials: ${(error as Error).message}`);
+      socket.destroy();
+      return;
+    }
+    this.peers.set(socket, identity);
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.options.credentials.release(identity);
+    });
+    this.http.emit('connection', socket);
+  }
+
+  private onClientError(error: Error, socket: Socket): void {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const unsupportedMethod = /method/i.test(error.message);
+    const status = unsupportedMethod ? '501 Not Implemented' : '400 Bad Request';
+    const body = '{"Error": "Unsupported protocol"}';
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
+    const socket = req.socket;
+    const peer = this.peers.get(socket);
+    if (peer === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (!hostIsAcceptable(req.headers.host)) {
+      // The reference drops such connections without an answer (spec §3.3).
+      socket.destroy();
+      return;
+    }
+    const method = req.method ?? '';
+    if (!ACCEPTED_METHODS.has(method)) {
+      sendUnsupportedProtocol(res, 501);
+      return;
+    }
+    const body = new IncomingBody(req, socket);
+    const rawTarget = req.url ?? '/';
+    const { services, log } = this.options;
+    try {
+      if (services.system.state === undefined) {
+        await this.refuse(res, body, expectsContinue, 500, 'State not loaded yet');
+        return;
+      }
+      const rawPath = rawTarget.split('?', 1)[0] ?? '';
+      let lookup: CallerLookup | undefined;
+      const identify = (): CallerLookup => (lookup ??= this.options.identify(peer));
+      const match: RouteMatch = this.options.router.match(method, decodePath(rawPath), rawPath, () => {
+        const result = identify();
+        return result.ok ? { ok: true, caller: result.caller } : { ok: false };
+      });
+      if (lookup !== undefined && !lookup.ok) log.warn(`cannot identify caller pid ${peer.pid}: ${lookup.reason}`);
+      if (match.kind === 'unknown') {
+        await this.refuse(res, body, expectsContinue, 400, `unknown endpoint: ${rawTarget}`);
+        return;
+      }
+      if (match.kind === 'error') {
+        await this.refuse(res, body, expectsContinue, match.status, match.message);
+        return;
+      }
+      const who = identify();
+      if (!who.ok) {
+        await this.refuse(res, body, expectsContinue, 500, 'Internal error');
+        return;
+      }
+      if (expectsContinue) res.writeContinue();
+      const request: ApiRequest = {
+        method,
+        rawTarget,
+        path: decodePath(rawPath),
+        params: match.params,
+        caller: who.caller,
+        body,
+        header: (name) => {
+          const value = req.headers[name.toLowerCase()];
+          return Array.isArray(value) ? value.join(', ') : value;
+        },
+      };
+      log.debug(`${who.caller.name}(${peer.pid}) ${method} ${rawTarget}`);
+      const response = await match.route.handler(request, services);
+      await this.finishBody(res, body);
+      await sendApiResponse(res, response);
+    } catch (error) {
+      if (error instanceof ClientGoneError) {
+        log.info(`${method} ${rawTarget}: ${error.message}`);
+        socket.destroy();
+        return;
+      }
+      await this.finishBody(res, body).catch(() => undefined);
+      if (isPvError(error)) {
+        if (error.kind === 'internal') log.error(`${method} ${rawTarget}: ${error.message}${error.cause ? `: ${String(error.cause)}` : ''}`);
+        sendPvError(res, error);
+        return;
+      }
+      log.error(`${method} ${rawTarget}: unexpected failure: ${(error as Error).stack ?? String(error)}`);
+      sendError(res, 500, 'Internal error');
+    }
+  }
+
+  /**
+   * Answer an error before the handler ran. A client waiting for `100 Continue` never gets it and
+   * sends no body; a small body is drained so the answer is not lost to a reset; a large one is
+   * cut off by closing after the answer.
+   */
+  private async refuse(res: ServerResponse, body: IncomingBody, expectsContinue: boolean, status: number, message: string): Promise<void> {
+    if (expectsContinue || (body.present && (body.declaredLength === undefined || body.declaredLength > DRAIN_LIMIT))) {
+      res.setHeader('Connection', 'close');
+    } else if (body.present) {
+      await body.drain().catch(() => undefined);
+    }
+    sendError(res, status, message);
+  }
+
+  /** A handler that ignored the body (e.g. a GET with one) must not leave it in the stream. */
+  private async finishBody(res: ServerResponse, body: IncomingBody): Promise<void> {
+    if (!body.present || body.consumed) return;
+    if (body.declaredLength !== undefined && body.declaredLength <= DRAIN_LIMIT) await body.drain();
+    else res.setHeader('Connection', 'close');
+  }
+}
+
+/** Missing or empty Host is fine (HTTP/1.0); otherwise it must be `localhost`, any port. */
+export function hostIsAcceptable(host: string | undefined): boolean {
+  if (host === undefined || host === '') return true;
+  const withoutPort = host.replace(/:\d*$/, '');
+  return withoutPort === 'localhost';
+}
+
+function decodePath(rawPath: string): string {
+  try {
+    return decodeURIComponent(rawPath);
+  } catch {
+    return rawPath;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The one place where outcomes become HTTP: status lines, headers and the reference's
+ * `{"Error":"..."}` envelope (always valid JSON: the message is escaped).
+ */
+import { createReadStream, statSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import type { ErrorKind, PvError } from '../errors.ts';
+import type { ApiResponse } from './types.ts';
+
+const STATUS_OF: Record<ErrorKind, number> = {
+  'bad-request': 400,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  unprocessable: 422,
+  internal: 500,
+  unavailable: 503,
+  'insufficient-storage': 507,
+};
+
+/** Reason phrases as the reference sends them (422 uses RFC 9110's wording). */
+const REASON: Record<number, string> = {
+  200: 'OK',
+  204: 'No Content',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  507: 'Insufficient Storage',
+};
+
+export function errorBody(message: string): string {
+  return JSON.stringify({ Error: message });
+}
+
+export function sendError(res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
+  sendBody(res, status, 'application/json', errorBody(message), extra);
+}
+
+export function sendPvError(res: ServerResponse, error: PvError): void {
+  const extra: Record<string, string> = error.retryAfter === undefined ? {} : { 'Retry-After': String(error.retryAfter) };
+  sendError(res, STATUS_OF[error.kind], error.message, extra);
+}
+
+export function sendBody(res: ServerResponse, status: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const bytes = Buffer.from(body);
+  const headers: Record<string, string> = { ...extra, 'Content-Type': contentType };
+  if (status !== 204) headers['Content-Length'] = String(bytes.length);
+  res.writeHead(status, REASON[status] ?? '', headers);
+  res.end(status === 204 ? undefined : bytes);
+}
+
+/** The libevent-style answer to something that is not HTTP we speak (kept byte for byte). */
+export function sendUnsupportedProtocol(res: ServerResponse, status: 400 | 501): void {
+  if (res.headersSent) return;
+  const body = '{"Error": "Unsupported protocol"}';
+  res.writeHead(status, REASON[status] ?? '', {
+    'Content-Type': 'text/html',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  });
+  res.end(body);
+}
+
+export async function sendApiResponse(res: ServerResponse, response: ApiResponse): Promise<void> {
+  switch (response.type) {
+    case 'empty':
+      sendBody(res, response.status ?? 200, 'application/json', '');
+      return;
+    case 'json':
+      sendBody(res, 200, 'application/json', response.text);
+      return;
+    case 'text':
+      sendBody(res, 200, response.contentType, response.text);
+      return;
+    case 'file':
+      await streamFile(res, response.path, response.contentType);
+      return;
+  }
+}
+
+async function streamFile(res: ServerResponse, path: string, contentType: string): Promise<void> {
+  const size = statSync(path).size;
+  const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
+  await new Promise<void>((resolve) => {
+    stream.once('open', () => {
+      res.writeHead(200, 'OK', { 'Content-Type': contentType, 'Content-Length': String(size) });
+      stream.pipe(res);
+    });
+    stream.once('error', () => {
+      // The object vanished between stat and open (GC): nothing sent yet, so answer cleanly.
+      if (!res.headersSent) sendError(res, 500, 'Object allocation error');
+      else res.destroy();
+      resolve();
+    });
+    res.once('finish', () => resolve());
+    res.once('close', () => {
+      stream.destroy();
+      resolve();
+    });
+  });
+}

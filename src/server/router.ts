@@ -1,0 +1,106 @@
+/**
+ * Route table and matching (spec §3). Exact routes compare the decoded path; pattern routes
+ * compare raw segments with `{}` wildcards and, like the reference, are tried in reverse
+ * registration order with the last gate error winning.
+ */
+import type { Caller } from './caller.ts';
+import type { ApiRequest, ApiResponse, Method } from './types.ts';
+import type { Services } from '../api/services.ts';
+
+export type Handler = (request: ApiRequest, services: Services) => Promise<ApiResponse>;
+
+export interface RouteSpec {
+  path: string;
+  methods: readonly Method[];
+  /** Only privileged callers (host, or containers with the mgmt role) may use it. */
+  mgmt: boolean;
+  handler: Handler;
+  /** Upper bound on what the handler reads; the server drains/refuses bodies beyond it early. */
+  streamsBody?: boolean;
+}
+
+interface CompiledPattern extends RouteSpec {
+  segments: string[];
+}
+
+export type RouteMatch =
+  | { kind: 'dispatch'; route: RouteSpec; params: string[] }
+  | { kind: 'error'; status: 400 | 403 | 500; message: string }
+  | { kind: 'unknown' };
+
+export const MESSAGES = {
+  methodNotSupported: 'Method not supported for this endpoint',
+  exactNotMgmt: 'Request not sent from a mgmt platform',
+  patternNotMgmt: 'Request not sent from mgmt platform',
+  exactUnknownCaller: 'Internal Error',
+  patternUnknownCaller: 'Internal error, unknown caller',
+} as const;
+
+/** The reference keeps at most this many path segments. */
+const MAX_SEGMENTS = 10;
+
+export function splitSegments(path: string): string[] {
+  return path.split('/').filter((segment) => segment.length > 0).slice(0, MAX_SEGMENTS);
+}
+
+export type CallerProvider = () => { ok: true; caller: Caller } | { ok: false };
+
+export class Router {
+  private readonly exact = new Map<string, RouteSpec>();
+  private readonly patterns: CompiledPattern[] = [];
+
+  add(route: RouteSpec): this {
+    if (route.path.includes('{}')) {
+      this.patterns.unshift({ ...route, segments: splitSegments(route.path) });
+    } else {
+      if (this.exact.has(route.path)) throw new Error(`duplicate exact route ${route.path}`);
+      this.exact.set(route.path, route);
+    }
+    return this;
+  }
+
+  /**
+   * @param decodedPath percent-decoded path without query (exact routes)
+   * @param rawPath raw path without query (pattern routes: no decoding, so `a%2Fb` stays one key)
+   */
+  match(method: string, decodedPath: string, rawPath: string, identify: CallerProvider): RouteMatch {
+    const exact = this.exact.get(decodedPath);
+    if (exact !== undefined) {
+      const who = identify();
+      if (!who.ok) return { kind: 'error', status: 500, message: MESSAGES.exactUnknownCaller };
+      if (!exact.methods.includes(method as Method)) return { kind: 'error', status: 400, message: MESSAGES.methodNotSupported };
+      if (exact.mgmt && !who.caller.privileged) return { kind: 'error', status: 403, message: MESSAGES.exactNotMgmt };
+      return { kind: 'dispatch', route: exact, params: [] };
+    }
+    const segments = splitSegments(rawPath);
+    let pending: RouteMatch | undefined;
+    for (const pattern of this.patterns) {
+      const params = matchSegments(pattern.segments, segments);
+      if (params === undefined) continue;
+      const who = identify();
+      if (!who.ok) return { kind: 'error', status: 500, message: MESSAGES.patternUnknownCaller };
+      if (!pattern.methods.includes(method as Method)) {
+        pending = { kind: 'error', status: 400, message: MESSAGES.methodNotSupported };
+        continue;
+      }
+      if (pattern.mgmt && !who.caller.privileged) {
+        pending = { kind: 'error', status: 403, message: MESSAGES.patternNotMgmt };
+        continue;
+      }
+      return { kind: 'dispatch', route: pattern, params };
+    }
+    return pending ?? { kind: 'unknown' };
+  }
+}
+
+function matchSegments(pattern: string[], actual: string[]): string[] | undefined {
+  if (pattern.length !== actual.length) return undefined;
+  const params: string[] = [];
+  for (let index = 0; index < pattern.length; index++) {
+    const expected = pattern[index] as string;
+    const got = actual[index] as string;
+    if (expected === '{}') params.push(got);
+    else if (expected !== got) return undefined;
+  }
+  return params;
+}

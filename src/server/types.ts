@@ -1,0 +1,42 @@
+/** The server's view of a request and a response, shared by the router and src/api handlers. */
+import type { Caller } from './caller.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+
+export interface RequestBody {
+  /** Content-Length when sent; undefined for chunked bodies or none. */
+  readonly declaredLength: number | undefined;
+  readonly chunked: boolean;
+  /** The reference treats a request with neither Content-Length nor chunked encoding as body-less. */
+  readonly present: boolean;
+  /** Whole body as bytes; a body longer than `limit` is a 507 (the reference's size-cap quirk). */
+  bytes(limit: number): Promise<Buffer>;
+  text(limit: number): Promise<string>;
+  /** Stream the body; the next chunk arrives only after `consume` settles (socket-level backpressure). */
+  pipe(consume: (chunk: Uint8Array) => Promise<void>): Promise<void>;
+  /** Read and discard whatever is left. */
+  drain(): Promise<void>;
+}
+
+export interface ApiRequest {
+  readonly method: string;
+  /** Request-target as sent (query string included, not percent-decoded). */
+  readonly rawTarget: string;
+  /** Percent-decoded path without the query string. */
+  readonly path: string;
+  /** Values of the `{}` segments of a pattern route, raw (not percent-decoded). */
+  readonly params: readonly string[];
+  readonly caller: Caller;
+  readonly body: RequestBody;
+  header(name: string): string | undefined;
+}
+
+export type ApiResponse =
+  /** 200 (or `status`), application/json, empty body: the reference's "OK". */
+  | { type: 'empty'; status?: 200 | 204 }
+  | { type: 'json'; text: string }
+  | { type: 'text'; contentType: string; text: string }
+  | { type: 'file'; path: string; contentType: string };
+
+export const ok = (): ApiResponse => ({ type: 'empty' });
+export const json = (text: string): ApiResponse => ({ type: 'json', text });

@@ -1,0 +1,225 @@
+/**
+ * Revisions on disk ("steps", spec §5.2, §5.5, §7.6): listing, state JSON, progress, commit
+ * messages, and installing a local revision so that it appears whole or not at all.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PvError, conflict, errnoCode, insufficientStorage, notFound, unprocessable } from '../errors.ts';
+import { TEMP_PREFIX, ensureDirectoryDurable, fsyncDirectory, tempPathFor, writeFileDurable } from './durable.ts';
+import { openIngest } from './ingest.ts';
+import { readCurrentRevision, type StorageLayout } from './layout.ts';
+import { isAddressableRevision, isLocalRevision } from './revisions.ts';
+
+export interface Progress {
+  status: string;
+  'status-msg': string;
+  progress: number;
+  retries: number;
+  [extra: string]: unknown;
+}
+
+export const PROGRESS_NOT_INSTALLED: Progress = { status: 'NEW', 'status-msg': 'Update not yet installed', progress: 0, retries: 0 };
+export const PROGRESS_READY: Progress = { status: 'NEW', 'status-msg': 'Update ready to be run', progress: 0, retries: 0 };
+
+const RESOURCE_MISSING = 'Resource does not exist';
+/** Read limits of the reference's listing, raised for progress (the reference's 512 B hid real progress). */
+const LISTING_COMMITMSG_LIMIT = 512;
+const LISTING_PROGRESS_LIMIT = 4096;
+export const COMMITMSG_LIMIT = 256;
+
+/** Outcome of validating an uploaded state: undefined when accepted, else the 422 message and a log reason. */
+export type StateVerdict = { message: string; reason: string } | undefined;
+
+export interface InstallSource {
+  pipe(consume: (chunk: Uint8Array) => Promise<void>): Promise<void>;
+  declaredLength: number | undefined;
+}
+
+export class StepStore {
+  constructor(
+    private readonly layout: StorageLayout,
+    private readonly hasRoom: (bytes: number) => boolean,
+  ) {}
+
+  directory(revision: string): string {
+    return join(this.layout.trails, revision);
+  }
+
+  currentRevision(): string | undefined {
+    return readCurrentRevision(this.layout);
+  }
+
+  exists(revision: string): boolean {
+    return isAddressableRevision(revision) && existsSync(this.directory(revision));
+  }
+
+  /** Path of the revision's state JSON for streaming; 404 when it is not there. */
+  statePath(revision: string): string {
+    return this.existingFile(revision, join('.pvr', 'json'));
+  }
+
+  progressPath(revision: string): string {
+    return this.existingFile(revision, join('.pv', 'progress'));
+  }
+
+  readState(revision: string): string {
+    return readFileSync(this.statePath(revision), 'utf8');
+  }
+
+  private existingFile(revision: string, relative: string): string {
+    if (!isAddressableRevision(revision)) throw notFound(RESOURCE_MISSING);
+    const path = join(this.directory(revision), relative);
+    try {
+      if (statSync(path).isFile()) return path;
+    } catch {
+      // fall through: any stat failure means the resource is not there
+    }
+    throw notFound(RESOURCE_MISSING);
+  }
+
+  /** Every revision name: top level first, then `locals/*`, each sorted bytewise (the reference's order). */
+  revisions(): string[] {
+    const top = safeReaddir(this.layout.trails).filter(
+      (entry) => entry !== 'current' && entry !== 'locals' && !entry.startsWith(TEMP_PREFIX) && !entry.startsWith('.'),
+    );
+    const locals = safeReaddir(this.layout.locals)
+      .filter((entry) => !entry.startsWith(TEMP_PREFIX))
+      .map((entry) => `locals/${entry}`);
+    const bytewise = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+    return [...top.sort(bytewise), ...locals.sort(bytewise)];
+  }
+
+  /** The exact text of `GET /steps` (spacing inside elements as the reference prints it). */
+  listingJson(): string {
+    const items = this.revisions().map((revision) => {
+      const directory = this.directory(revision);
+      let date = '';
+      try {
+        date = formatLocalTimeWithZ(statSync(directory).mtime);
+      } catch {
+        // a revision removed while listing still gets listed with an empty date
+      }
+      const commitmsg = readSmall(join(directory, '.pv', 'commitmsg'), LISTING_COMMITMSG_LIMIT) ?? '';
+      const progress = readSmall(join(directory, '.pv', 'progress'), LISTING_PROGRESS_LIMIT);
+      return `{"name":${JSON.stringify(revision)}, "date":"${date}", "commitmsg":"${escapeLikeReference(commitmsg)}", "progress":${embeddableObject(progress)}}`;
+    });
+    return `[${items.join(',')}]`;
+  }
+
+  writeProgress(revision: string, progress: Progress): void {
+    const directory = join(this.directory(revision), '.pv');
+    ensureDirectoryDurable(directory);
+    writeFileDurable(join(directory, 'progress'), JSON.stringify(progress));
+  }
+
+  writeCommitMessage(revision: string, message: string): void {
+    if (!this.exists(revision)) throw notFound(RESOURCE_MISSING);
+    const directory = join(this.directory(revision), '.pv');
+    ensureDirectoryDurable(directory);
+    writeFileDurable(join(directory, 'commitmsg'), message);
+  }
+
+  /**
+   * Install `locals/<name>`: the body goes to a staging directory, is validated, and only then
+   * replaces the revision in one rename. A rejected or interrupted upload leaves nothing behind.
+   */
+  async installLocal(
+    revision: string,
+    source: InstallSource,
+    validate: (stateText: string) => StateVerdict,
+    maxBytes: number,
+  ): Promise<void> {
+    if (!isLocalRevision(revision)) throw new PvError('bad-request', 'Request has bas step name');
+    if (this.currentRevision() === revision) throw conflict('Cannot overwrite the running revision');
+    if (source.declaredLength !== undefined && (source.declaredLength > maxBytes || !this.hasRoom(source.declaredLength))) {
+      throw insufficientStorage();
+    }
+    const target = this.directory(revision);
+    const staging = tempPathFor(target);
+    mkdirSync(join(staging, '.pvr'), { recursive: true, mode: 0o775 });
+    mkdirSync(join(staging, '.pv'), { recursive: true, mode: 0o755 });
+    try {
+      const ingest = openIngest(join(staging, '.pvr', 'json'));
+      let received = 0;
+      try {
+        await source.pipe(async (chunk) => {
+          received += chunk.byteLength;
+          if (received > maxBytes || !this.hasRoom(chunk.byteLength)) throw insufficientStorage();
+          await ingest.write(chunk);
+        });
+        await ingest.finish();
+      } catch (error) {
+        await ingest.abort();
+        if (errnoCode(error) === 'ENOSPC') throw insufficientStorage();
+        throw error;
+      }
+      const verdict = validate(readFileSync(join(staging, '.pvr', 'json'), 'utf8'));
+      if (verdict !== undefined) throw unprocessable(verdict.message);
+      writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY));
+      fsyncDirectory(join(staging, '.pvr'));
+      fsyncDirectory(staging);
+      this.replaceDirectory(staging, target);
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  private replaceDirectory(staging: string, target: string): void {
+    let previous: string | undefined;
+    if (existsSync(target)) {
+      previous = tempPathFor(target);
+      renameSync(target, previous);
+    }
+    renameSync(staging, target);
+    fsyncDirectory(join(target, '..'));
+    if (previous !== undefined) rmSync(previous, { recursive: true, force: true });
+  }
+
+  /** Remove a revision and what belongs to it (trail, logs, per-revision disks). */
+  removeRevision(revision: string): void {
+    if (!isAddressableRevision(revision) || revision === 'current') return;
+    for (const path of [this.directory(revision), join(this.layout.logs, revision), join(this.layout.disksRev, revision)]) {
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+}
+
+function safeReaddir(directory: string): string[] {
+  try {
+    return readdirSync(directory);
+  } catch {
+    return [];
+  }
+}
+
+function readSmall(path: string, limit: number): string | undefined {
+  try {
+    const bytes = readFileSync(path);
+    return bytes.length <= limit ? bytes.toString('utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Embed a progress file only if it is a JSON object; anything else becomes `{}` so the listing stays valid JSON. */
+function embeddableObject(text: string | undefined): string {
+  if (text === undefined || text.trim() === '') return '{}';
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? text.trim() : '{}';
+  } catch {
+    return '{}';
+  }
+}
+
+/** The reference escapes `"`, `\` and control characters as \u00XX and leaves the rest as is. */
+export function escapeLikeReference(text: string): string {
+  return text.replace(/["\\\u0000-\u001f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The reference formats local time and appends a literal Z (quirk kept: clients parse this text). */
+function formatLocalTimeWithZ(date: Date): string {
+  const pad = (value: number): string => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}Z`;
+}

@@ -1,0 +1,82 @@
+/**
+ * Start the real pv-ctrl daemon (bin/pv-ctrl, a separate process) on a temp storage and socket,
+ * for integration and acceptance tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO = join(import.meta.dir, '..', '..');
+export const BUN = join(REPO, 'node_modules', '.bin', 'bun');
+export const PVCONTROL = join(REPO, 'bin', 'pvcontrol');
+export const PV_CTRL = join(REPO, 'bin', 'pv-ctrl');
+
+export interface TestDaemon {
+  readonly dir: string;
+  readonly storage: string;
+  readonly runDir: string;
+  readonly socket: string;
+  readonly process: ChildProcess;
+  log(): string;
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** Stop and remove the temp folder. */
+  dispose(): Promise<void>;
+}
+
+export interface DaemonLaunch {
+  /** Reuse an existing folder (restart scenarios); a fresh one otherwise. */
+  dir?: string;
+  configText?: string;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDaemon> {
+  const dir = launch.dir ?? mkdtempSync(join(tmpdir(), 'pvctrl-test-'));
+  const storage = join(dir, 'storage');
+  const runDir = join(dir, 'run');
+  const socket = join(runDir, 'pv-ctrl');
+  const args = ['--storage', storage, '--rundir', runDir, '--log-level', 'debug', ...(launch.args ?? [])];
+  if (launch.configText !== undefined) {
+    const configFile = join(dir, 'pantavisor.config');
+    writeFileSync(configFile, launch.configText);
+    args.push('--config', configFile);
+  }
+  const child = spawn(PV_CTRL, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...launch.env } });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  while (!output.includes('listening on')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`daemon did not start:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  if (!existsSync(socket)) throw new Error(`daemon reports listening but ${socket} is missing`);
+  let stopped: Promise<number | null> | undefined;
+  const stop = (): Promise<number | null> => {
+    if (stopped === undefined) {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      stopped = Promise.race([exited, new Promise<number | null>((resolve) => setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 15_000))]);
+    }
+    return stopped;
+  };
+  return {
+    dir,
+    storage,
+    runDir,
+    socket,
+    process: child,
+    log: () => output,
+    stop,
+    dispose: async () => {
+      await stop();
+      if (launch.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
