@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Services } from './api/services.ts';
 import { buildRouter } from './api/routes.ts';
 import { PvConfig } from './config/index.ts';
+import { APPENGINE_CONFIG_TEXT } from './config/appengine-defaults.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
 import { closeFd, peerCredentials, pidfdPid } from './native/index.ts';
 import { deviceFacts, storageJson } from './runtime/device-info.ts';
@@ -57,8 +58,9 @@ function resolvePaths(options: DaemonOptions, config: PvConfig): { storage: stri
 export function loadConfig(options: DaemonOptions, log: Logger): PvConfig {
   const env = options.env ?? process.env;
   const configFile = options.configFile ?? env.PV_CONFIG_FILE;
-  const configFileText = configFile !== undefined && existsSync(configFile) ? readFileSync(configFile, 'utf8') : undefined;
-  if (configFile !== undefined && configFileText === undefined) log.warn(`config file ${configFile} not found; using defaults`);
+  let configFileText = configFile !== undefined && existsSync(configFile) ? readFileSync(configFile, 'utf8') : undefined;
+  if (configFile !== undefined && configFileText === undefined) log.warn(`config file ${configFile} not found; using appengine defaults`);
+  configFileText ??= APPENGINE_CONFIG_TEXT;
   const config = PvConfig.load({ ...(configFileText !== undefined ? { configFileText } : {}), env, cmdline: '', logger: (message) => log.debug(`config: ${message}`) });
   if (options.storage !== undefined) config.force('PV_STORAGE_MNTPOINT', resolve(options.storage), 'ARGS');
   if (options.runDir !== undefined) config.force('PV_SYSTEM_RUNDIR', resolve(options.runDir), 'ARGS');
@@ -173,9 +175,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
 }
 
 function driverAlias(system: RunningSystem, alias: string): readonly string[] | undefined {
-  const all = system.state?.bsp.drivers?.all;
-  const modules = all?.[alias];
-  return Array.isArray(modules) ? modules : undefined;
+  return system.state?.bsp.drivers?.aliases.get(alias);
 }
 
 /**

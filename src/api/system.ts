@@ -21,7 +21,7 @@ export const storageGc: Handler = async (_request, services) => {
  * whether the kernel offers them at all (`degraded` when it does not).
  */
 export const wakelocks: Handler = async (_request, services) => {
-  const mode = services.config.getString('PV_POWER_MODE') ?? 'locks';
+  const mode = services.config.getEnum('PV_POWER_MODE');
   const sysfs = services.config.getString('PV_POWER_SYSFS_DIR') ?? '/sys/power';
   const degraded = mode === 'locks' && !existsSync(`${sysfs}/wake_lock`);
   const held = { boot: false, update: false, update_check: false, devmeta: false, usrmeta: false, shutdown: false, debug_shell: false, poll: false };

@@ -23,9 +23,14 @@ export class IncomingBody implements RequestBody {
   private started = false;
   private finished = false;
 
+  /**
+   * @param beforeFirstRead runs when a handler first asks for the body: the place to send
+   *   `100 Continue`, so that a request refused before its body is read never gets one.
+   */
   constructor(
     private readonly req: IncomingMessage,
     private readonly socket: Socket,
+    private readonly beforeFirstRead: () => void = () => {},
   ) {
     const length = req.headers['content-length'];
     this.declaredLength = length === undefined ? undefined : Number(length);
@@ -35,6 +40,10 @@ export class IncomingBody implements RequestBody {
 
   get consumed(): boolean {
     return this.finished;
+  }
+
+  get reading(): boolean {
+    return this.started;
   }
 
   async bytes(limit: number): Promise<Buffer> {
@@ -67,6 +76,7 @@ export class IncomingBody implements RequestBody {
   pipe(consume: (chunk: Uint8Array) => Promise<void>): Promise<void> {
     if (this.started) return Promise.reject(new Error('request body already consumed'));
     this.started = true;
+    this.beforeFirstRead();
     const { req, socket } = this;
     if (req.complete && req.readableEnded) {
       this.finished = true;

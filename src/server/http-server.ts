@@ -10,6 +10,7 @@ import { isPvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Services } from '../api/services.ts';
 import { ClientGoneError, IncomingBody } from './body.ts';
+import { installIdentityEncodingFilter } from './identity-encoding.ts';
 import type { CallerLookup, PeerIdentity } from './caller.ts';
 import { sendApiResponse, sendError, sendPvError, sendUnsupportedProtocol } from './respond.ts';
 import type { Router, RouteMatch } from './router.ts';
@@ -99,6 +100,7 @@ export class PvCtrlServer {
       this.sockets.delete(socket);
       this.options.credentials.release(identity);
     });
+    installIdentityEncodingFilter(socket);
     this.http.emit('connection', socket);
   }
 
@@ -130,7 +132,9 @@ export class PvCtrlServer {
       sendUnsupportedProtocol(res, 501);
       return;
     }
-    const body = new IncomingBody(req, socket);
+    const body = new IncomingBody(req, socket, () => {
+      if (expectsContinue) res.writeContinue();
+    });
     const rawTarget = req.url ?? '/';
     const { services, log } = this.options;
     try {
@@ -159,7 +163,6 @@ export class PvCtrlServer {
         await this.refuse(res, body, expectsContinue, 500, 'Internal error');
         return;
       }
-      if (expectsContinue) res.writeContinue();
       const request: ApiRequest = {
         method,
         rawTarget,
@@ -174,7 +177,7 @@ export class PvCtrlServer {
       };
       log.debug(`${who.caller.name}(${peer.pid}) ${method} ${rawTarget}`);
       const response = await match.route.handler(request, services);
-      await this.finishBody(res, body);
+      await this.finishBody(res, body, expectsContinue);
       await sendApiResponse(res, response);
     } catch (error) {
       if (error instanceof ClientGoneError) {
@@ -182,7 +185,7 @@ export class PvCtrlServer {
         socket.destroy();
         return;
       }
-      await this.finishBody(res, body).catch(() => undefined);
+      await this.finishBody(res, body, expectsContinue).catch(() => undefined);
       if (isPvError(error)) {
         if (error.kind === 'internal') log.error(`${method} ${rawTarget}: ${error.message}${error.cause ? `: ${String(error.cause)}` : ''}`);
         sendPvError(res, error);
@@ -207,11 +210,18 @@ export class PvCtrlServer {
     sendError(res, status, message);
   }
 
-  /** A handler that ignored the body (e.g. a GET with one) must not leave it in the stream. */
-  private async finishBody(res: ServerResponse, body: IncomingBody): Promise<void> {
+  /**
+   * A handler that ignored the body (e.g. a GET with one, or a request refused on its URL) must
+   * not leave it in the stream: drain a small one, else close after answering. A client still
+   * waiting for `100 Continue` will not send it at all.
+   */
+  private async finishBody(res: ServerResponse, body: IncomingBody, expectsContinue: boolean): Promise<void> {
     if (!body.present || body.consumed) return;
-    if (body.declaredLength !== undefined && body.declaredLength <= DRAIN_LIMIT) await body.drain();
-    else res.setHeader('Connection', 'close');
+    if (!body.reading && !expectsContinue && body.declaredLength !== undefined && body.declaredLength <= DRAIN_LIMIT) {
+      await body.drain();
+    } else if (!body.reading) {
+      res.setHeader('Connection', 'close');
+    }
   }
 }
 
