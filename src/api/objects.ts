@@ -17,7 +17,7 @@ export const putObject: Handler = async (request, services) => {
   const sha = request.params[0] ?? '';
   if (!isObjectName(sha)) throw badRequest(BAD_OBJECT_NAME);
   const started = Date.now();
-  const outcome = await services.objects.upload(sha, request.body);
+  const outcome = await services.objects.upload(sha, request.body, (received) => services.log.debug(`object ${sha}: incoming data: ${received}`));
   services.log.info(
     outcome === 'stored'
       ? `object ${sha} stored (${services.objects.sizeOf(sha) ?? 0} bytes, ${Date.now() - started} ms): upload done`

@@ -25,6 +25,7 @@ export interface UploadSource {
 
 export type UploadOutcome = 'stored' | 'already-present';
 
+const PROGRESS_STEP = 1024 * 1024;
 /** How often (in bytes) an upload re-reads the free space; between reads it counts down locally. */
 const SPACE_RECHECK_BYTES = 8 * 1024 * 1024;
 
@@ -82,7 +83,8 @@ export class ObjectStore {
     return this.inFlight.has(join(this.directory, fileName));
   }
 
-  async upload(sha: string, source: UploadSource): Promise<UploadOutcome> {
+  /** @param onProgress called with the bytes received so far, about once per MiB */
+  async upload(sha: string, source: UploadSource, onProgress: (received: number) => void = () => {}): Promise<UploadOutcome> {
     const target = this.pathOf(sha);
     if (this.sizeOf(sha) !== undefined && (await sha256File(target)) === sha) {
       await source.drain();
@@ -95,9 +97,16 @@ export class ObjectStore {
     this.inFlight.add(temp);
     let budget = this.realFree();
     let sinceCheck = 0;
+    let received = 0;
+    let reported = 0;
     try {
       await source.pipe(async (chunk) => {
         this.lastUploadActivity = Date.now();
+        received += chunk.byteLength;
+        if (received - reported >= PROGRESS_STEP) {
+          reported = received;
+          onProgress(received);
+        }
         sinceCheck += chunk.byteLength;
         if (sinceCheck >= SPACE_RECHECK_BYTES) {
           budget = this.realFree();
