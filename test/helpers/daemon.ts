@@ -3,7 +3,7 @@
  * for integration and acceptance tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,16 +44,18 @@ export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDa
     writeFileSync(configFile, launch.configText);
     args.push('--config', configFile);
   }
-  const child = spawn(PV_CTRL, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...launch.env } });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  // The log goes to a file, not a pipe: tests block in spawnSync and must never stall the daemon.
+  const logFile = join(dir, `pv-ctrl.${Date.now()}.log`);
+  const logFd = openSync(logFile, 'a');
+  const child = spawn(PV_CTRL, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...launch.env } });
+  closeSync(logFd);
+  const output = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 20_000;
-  while (!output.includes('listening on')) {
+  while (!output().includes('listening on')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`daemon did not start:\n${output}`);
+      throw new Error(`daemon did not start:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -72,7 +74,7 @@ export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDa
     runDir,
     socket,
     process: child,
-    log: () => output,
+    log: output,
     stop,
     dispose: async () => {
       await stop();

@@ -1,0 +1,38 @@
+/**
+ * The test plan's helper aliases, for real: `pvctl` runs bin/pvcontrol and `pvc` runs curl on
+ * the daemon's socket (the plan's pvcurl), both as separate processes.
+ */
+import { spawnSync } from 'node:child_process';
+import { PVCONTROL } from './daemon.ts';
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function pvctl(socket: string, args: string[], options: { input?: string } = {}): CommandResult {
+  const result = spawnSync(PVCONTROL, args, {
+    encoding: 'utf8',
+    env: { ...process.env, PVCTRL_SOCKET: socket },
+    ...(options.input !== undefined ? { input: options.input } : {}),
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `pvc <curl args> http://localhost/<path>`: curl with the plan's pvcurl semantics plus -w for the status. */
+export function pvc(socket: string, args: string[]): CommandResult & { status: number; body: string } {
+  const result = spawnSync('curl', ['-sS', '--max-time', '60', '--unix-socket', socket, '-w', '\n%{http_code}', ...args], {
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
+  const text = result.stdout;
+  const cut = text.lastIndexOf('\n');
+  return { code: result.status, stdout: text, stderr: result.stderr, status: Number(text.slice(cut + 1)), body: text.slice(0, cut) };
+}
+
+export function sh(script: string): CommandResult {
+  const result = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
