@@ -64,12 +64,18 @@ export interface FakeServer {
 
 export const OK_EMPTY: ScriptedResponse = { status: 200 };
 
-export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): ScriptedResponse {
+/** A scripted response whose body is known text (handy for asserting what a client printed). */
+export interface TextResponse extends ScriptedResponse {
+  body: string;
+  headers: Record<string, string>;
+}
+
+export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): TextResponse {
   return { status, body: JSON.stringify(value), headers };
 }
 
 /** The legacy error body, byte for byte (`{"Error":"<message>"}`). */
-export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): ScriptedResponse {
+export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): TextResponse {
   return { status, body: `{"Error":"${message}"}`, headers };
 }
 
