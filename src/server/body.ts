@@ -50,7 +50,7 @@ export class IncomingBody implements RequestBody {
     const parts: Buffer[] = [];
     let size = 0;
     let overflow = false;
-    await this.pipe(async (chunk) => {
+    await this.pipe((chunk) => {
       size += chunk.byteLength;
       if (size > limit) overflow = true;
       if (!overflow) parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -65,7 +65,7 @@ export class IncomingBody implements RequestBody {
 
   async drain(): Promise<void> {
     if (this.started) return;
-    await this.pipe(async () => {});
+    await this.pipe(() => {});
   }
 
   /**
@@ -73,7 +73,7 @@ export class IncomingBody implements RequestBody {
    * discarded (so the client gets the error answer rather than a broken pipe), then the failure
    * is rethrown.
    */
-  pipe(consume: (chunk: Uint8Array) => Promise<void>): Promise<void> {
+  pipe(consume: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
     if (this.started) return Promise.reject(new Error('request body already consumed'));
     this.started = true;
     this.beforeFirstRead();
@@ -84,32 +84,61 @@ export class IncomingBody implements RequestBody {
     }
     return new Promise<void>((resolve, reject) => {
       let failure: unknown;
-      let queue: Promise<void> = Promise.resolve();
-      let waiting = 0;
+      /** Chunks that arrived while a previous one was still being consumed. */
+      const backlog: Buffer[] = [];
+      let busy = false;
       let ended = false;
       const settle = (): void => {
-        if (!ended || waiting > 0) return;
+        if (!ended || busy) return;
         cleanup();
         this.finished = true;
         if (failure !== undefined) reject(failure);
         else resolve();
       };
-      const onData = (chunk: Buffer): void => {
-        if (failure !== undefined) return;
-        waiting++;
-        if (waiting === 1) socket.pause();
-        queue = queue
-          .then(() => (failure === undefined ? consume(chunk) : undefined))
-          .catch((error: unknown) => {
-            failure ??= error;
-          })
-          .finally(() => {
-            waiting--;
-            if (waiting === 0) {
+      // Consume synchronously while the consumer keeps up (no promise round trip, no pause);
+      // pause the socket only while a consumer promise is really pending.
+      const pump = (): void => {
+        while (backlog.length > 0 && failure === undefined) {
+          const chunk = backlog.shift() as Buffer;
+          let pending: void | Promise<void>;
+          try {
+            pending = consume(chunk);
+          } catch (error) {
+            failure = error;
+            break;
+          }
+          if (pending === undefined) continue;
+          const status = Bun.peek.status(pending);
+          if (status === 'fulfilled') continue;
+          if (status === 'rejected') {
+            failure = Bun.peek(pending);
+            pending.catch(() => undefined);
+            break;
+          }
+          busy = true;
+          socket.pause();
+          pending.then(
+            () => {
+              busy = false;
+              socket.resume();
+              pump();
+              settle();
+            },
+            (error: unknown) => {
+              busy = false;
+              failure ??= error;
               socket.resume();
               settle();
-            }
-          });
+            },
+          );
+          return;
+        }
+        if (failure !== undefined) backlog.length = 0;
+      };
+      const onData = (chunk: Buffer): void => {
+        if (failure !== undefined) return;
+        backlog.push(chunk);
+        if (!busy) pump();
       };
       const onEnd = (): void => {
         ended = true;
@@ -119,8 +148,8 @@ export class IncomingBody implements RequestBody {
         if (ended) return;
         failure ??= new ClientGoneError();
         ended = true;
-        // Wait for the chunk in progress so the consumer can clean up in order.
-        void queue.then(() => settle());
+        backlog.length = 0;
+        settle();
       };
       const cleanup = (): void => {
         req.off('data', onData);

@@ -13,7 +13,7 @@ export interface RequestBody {
   bytes(limit: number): Promise<Buffer>;
   text(limit: number): Promise<string>;
   /** Stream the body; the next chunk arrives only after `consume` settles (socket-level backpressure). */
-  pipe(consume: (chunk: Uint8Array) => Promise<void>): Promise<void>;
+  pipe(consume: (chunk: Uint8Array) => void | Promise<void>): Promise<void>;
   /** Read and discard whatever is left. */
   drain(): Promise<void>;
 }

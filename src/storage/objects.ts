@@ -19,7 +19,7 @@ export interface ObjectEntry {
 
 export interface UploadSource {
   declaredLength: number | undefined;
-  pipe(consume: (chunk: Uint8Array) => Promise<void>): Promise<void>;
+  pipe(consume: (chunk: Uint8Array) => void | Promise<void>): Promise<void>;
   drain(): Promise<void>;
 }
 
@@ -100,7 +100,7 @@ export class ObjectStore {
     let received = 0;
     let reported = 0;
     try {
-      await source.pipe(async (chunk) => {
+      await source.pipe((chunk) => {
         this.lastUploadActivity = Date.now();
         received += chunk.byteLength;
         if (received - reported >= PROGRESS_STEP) {
@@ -114,7 +114,7 @@ export class ObjectStore {
         }
         budget -= chunk.byteLength;
         if (budget < 0) throw insufficientStorage();
-        await ingest.write(chunk);
+        return ingest.write(chunk);
       });
       const result = await ingest.finish();
       if (result.sha256 !== sha) throw unprocessable(BAD_CHECKSUM);

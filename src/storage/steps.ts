@@ -31,7 +31,7 @@ export const COMMITMSG_LIMIT = 256;
 export type StateVerdict = { message: string; reason: string } | undefined;
 
 export interface InstallSource {
-  pipe(consume: (chunk: Uint8Array) => Promise<void>): Promise<void>;
+  pipe(consume: (chunk: Uint8Array) => void | Promise<void>): Promise<void>;
   declaredLength: number | undefined;
 }
 
@@ -142,10 +142,10 @@ export class StepStore {
       const ingest = openIngest(join(staging, '.pvr', 'json'));
       let received = 0;
       try {
-        await source.pipe(async (chunk) => {
+        await source.pipe((chunk) => {
           received += chunk.byteLength;
           if (received > maxBytes || !this.hasRoom(chunk.byteLength)) throw insufficientStorage();
-          await ingest.write(chunk);
+          return ingest.write(chunk);
         });
         await ingest.finish();
       } catch (error) {

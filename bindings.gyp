@@ -1,0 +1,27 @@
+# node-gyp description of the addon built by native/CMakeLists.txt; keep the
+# source list in sync. node-gyp only reads ./binding.gyp, so either copy or
+# include this file (scripts/build-native.sh --gyp does the latter).
+{
+  'targets': [
+    {
+      'target_name': 'pvctrl_native',
+      'sources': [
+        'native/src/addon.cpp',
+        'native/src/napi_util.cpp',
+        'native/src/peer_creds.cpp',
+        'native/src/sha256_ingest.cpp',
+      ],
+      # Evaluated in the directory of the including .gyp file and interpreted
+      # relative to it, so this stays right wherever the build is staged.
+      'include_dirs': [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+      ],
+      'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', '_GNU_SOURCE' ],
+      'cflags!': [ '-fno-exceptions' ],
+      'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17' ],
+      'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-fvisibility-inlines-hidden', '-O2' ],
+      'cflags': [ '-fvisibility=hidden' ],
+      'libraries': [ '-lcrypto' ],
+    },
+  ],
+}

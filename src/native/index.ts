@@ -1,0 +1,157 @@
+/**
+ * Typed facade over the pvctrl_native addon (native/src/*.cpp).
+ *
+ * The addon is loaded lazily on first use so that code paths which never need
+ * it (the JS ingest, most unit tests) work on a checkout where it is not built.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const NATIVE_ADDON_FILE = 'pvctrl_native.node';
+export const NATIVE_ADDON_ENV = 'PVCTRL_NATIVE_ADDON';
+
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+  /** pidfd pinned to the peer process (close it with closeFd), or -1 when the kernel cannot provide one. */
+  pidfd: number;
+}
+
+export interface NativeIngestResult {
+  sha256: string;
+  size: number;
+}
+
+export interface NativeIngestOptions {
+  /** write() returns a pending promise once this many bytes wait for the worker (default 2 MiB). */
+  highWaterMark?: number;
+  /** Bytes buffered before a thread-pool job is started, unless finishing (default 256 KiB). */
+  batchBytes?: number;
+  /** sync_file_range(WRITE) after each batch so finish()'s fsync has little left to do (default true). */
+  earlyWriteback?: boolean;
+}
+
+/** The addon's NativeIngest instance; src/storage/ingest.ts adapts it to ObjectIngest. */
+export interface NativeIngestHandle {
+  /** undefined when the chunk was accepted and there is room for more; otherwise resolves on drain. */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  finish(): Promise<NativeIngestResult>;
+  abort(): Promise<void>;
+  /** Bytes copied in but not yet written (both buffers); for tests and diagnostics. */
+  readonly bufferedBytes: number;
+}
+
+export interface NativeAddon {
+  peerCredentials(fd: number): PeerCredentials;
+  closeFd(fd: number): void;
+  NativeIngest: new (path: string, options?: NativeIngestOptions) => NativeIngestHandle;
+  sha256File(path: string): Promise<string>;
+}
+
+/** Names every export the facade relies on; a stale build missing one is refused. */
+export const NATIVE_EXPORTS = ['peerCredentials', 'closeFd', 'NativeIngest', 'sha256File'] as const;
+
+/** Where the addon is looked for, in order. */
+export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const candidates: string[] = [];
+  const override = env[NATIVE_ADDON_ENV];
+  if (override !== undefined && override !== '') candidates.push(override);
+  // Compiled single-file executables ship the addon next to the binary.
+  candidates.push(join(dirname(process.execPath), NATIVE_ADDON_FILE));
+  candidates.push(fileURLToPath(new URL(`../../native/build/Release/${NATIVE_ADDON_FILE}`, import.meta.url)));
+  return candidates;
+}
+
+function isNativeAddon(value: unknown): value is NativeAddon {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return NATIVE_EXPORTS.every((name) => typeof record[name] === 'function');
+}
+
+/** dlopen one file; returns the exports or throws with the reason. */
+export function loadAddonFrom(path: string): NativeAddon {
+  const module: { exports: unknown } = { exports: {} };
+  process.dlopen(module, path);
+  if (!isNativeAddon(module.exports)) {
+    throw new Error(`missing exports (need ${NATIVE_EXPORTS.join(', ')}); stale build?`);
+  }
+  return module.exports;
+}
+
+let loaded: { addon: NativeAddon; path: string } | undefined;
+
+/** Load (once) and return the addon, or throw naming every path tried and why it failed. */
+export function nativeAddon(): NativeAddon {
+  if (loaded !== undefined) return loaded.addon;
+  const failures: string[] = [];
+  for (const path of addonCandidates()) {
+    if (!existsSync(path)) {
+      failures.push(`${path}: not found`);
+      continue;
+    }
+    try {
+      loaded = { addon: loadAddonFrom(path), path };
+      return loaded.addon;
+    } catch (error) {
+      failures.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new Error(
+    `cannot load native addon ${NATIVE_ADDON_FILE} (build it with: bash scripts/build-native.sh); tried:\n  ${failures.join('\n  ')}`,
+  );
+}
+
+/** Path the addon was loaded from, or undefined if not loaded yet. */
+export function nativeAddonPath(): string | undefined {
+  return loaded?.path;
+}
+
+/** True when the addon can be loaded; never throws. */
+export function nativeAvailable(): boolean {
+  try {
+    nativeAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SO_PEERCRED + SO_PEERPIDFD of a connected Unix socket (under Bun: `socket._handle.fd`). */
+export function peerCredentials(fd: number): PeerCredentials {
+  return nativeAddon().peerCredentials(fd);
+}
+
+export function closeFd(fd: number): void {
+  nativeAddon().closeFd(fd);
+}
+
+/**
+ * Pid the kernel reports for a pidfd: the original pid while the process
+ * lives, -1 once it has exited (0 if it lives in a pid namespace we cannot
+ * see). Comparing this with the SO_PEERCRED pid after reading /proc/<pid>/...
+ * proves the pid was not recycled in between.
+ */
+export function pidfdPid(pidfd: number): number {
+  if (!Number.isInteger(pidfd) || pidfd < 0) throw new TypeError('pidfdPid: pidfd must be a non-negative integer');
+  let text: string;
+  try {
+    text = readFileSync(`/proc/self/fdinfo/${pidfd}`, 'utf8');
+  } catch (error) {
+    throw new Error(`pidfdPid: fd ${pidfd} is not open`, { cause: error });
+  }
+  const match = /^Pid:\s*(-?\d+)\s*$/m.exec(text);
+  if (match === null) throw new Error(`pidfdPid: fd ${pidfd} is not a pidfd`);
+  return Number(match[1]);
+}
+
+export function createNativeIngest(path: string, options?: NativeIngestOptions): NativeIngestHandle {
+  const { NativeIngest } = nativeAddon();
+  return options === undefined ? new NativeIngest(path) : new NativeIngest(path, options);
+}
+
+/** SHA-256 of a file, read and hashed on the thread pool. */
+export function nativeSha256File(path: string): Promise<string> {
+  return nativeAddon().sha256File(path);
+}
