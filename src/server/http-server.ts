@@ -70,7 +70,9 @@ export class PvCtrlServer {
 
   /** Stop accepting, let in-flight requests (uploads, writes) finish, then close idle connections. */
   async close(graceMs = 10_000): Promise<void> {
-    await new Promise<void>((resolve) => this.net.close(() => resolve()));
+    // net.Server.close only calls back once every connection has ended; idle keep-alive
+    // connections would hold the stop, so stop accepting and handle connections ourselves.
+    this.net.close();
     rmSync(this.options.socketPath, { force: true });
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.inFlight]).then(() => undefined), deadline]);

@@ -64,7 +64,8 @@ export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDa
   const stop = (): Promise<number | null> => {
     if (stopped === undefined) {
       if (child.exitCode === null) child.kill('SIGTERM');
-      stopped = Promise.race([exited, new Promise<number | null>((resolve) => setTimeout(() => { child.kill('SIGKILL'); resolve(null); }, 15_000))]);
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      stopped = exited.finally(() => clearTimeout(killer));
     }
     return stopped;
   };
