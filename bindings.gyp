@@ -7,14 +7,18 @@
       'target_name': 'pvctrl_native',
       'sources': [
         'native/src/addon.cpp',
+        'native/src/fd_ingest.cpp',
         'native/src/napi_util.cpp',
         'native/src/peer_creds.cpp',
         'native/src/sha256_ingest.cpp',
+        'native/src/lxc_container.cpp',
       ],
       # Evaluated in the directory of the including .gyp file and interpreted
       # relative to it, so this stays right wherever the build is staged.
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",
+        # liblxc headers via pkg-config (empty when they sit in /usr/include).
+        "<!@(pkg-config --cflags-only-I lxc | sed 's/-I//g')",
       ],
       'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', '_GNU_SOURCE' ],
       'cflags!': [ '-fno-exceptions' ],
@@ -22,6 +26,8 @@
       'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-fvisibility-inlines-hidden', '-O2' ],
       'cflags': [ '-fvisibility=hidden' ],
       'libraries': [ '-lcrypto' ],
+      # A separate key so liblxc adds to the list above instead of replacing it.
+      'link_settings': { 'libraries': [ '<!@(pkg-config --libs lxc)' ] },
     },
   ],
 }

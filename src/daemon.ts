@@ -2,8 +2,8 @@
  * Boot sequence of pv-ctrl: configuration → storage → metadata → running state → listener.
  * Reads as a script on purpose; each step's owner lives in its own module.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Services } from './api/services.ts';
 import { buildRouter } from './api/routes.ts';
 import { PvConfig } from './config/index.ts';
@@ -14,6 +14,12 @@ import { deviceFacts, storageJson } from './runtime/device-info.ts';
 import { DaemonSupervisor } from './runtime/daemons.ts';
 import { KernelDrivers } from './runtime/drivers.ts';
 import { RunningSystem } from './runtime/running-system.ts';
+import { ContainerRuntime } from './runtime/containers.ts';
+import { execChecked } from './runtime/exec.ts';
+import { isMounted, unmount } from './runtime/mounts.ts';
+import { openLxcContainer } from './native/lxc.ts';
+import { deployInstalledRevision } from './storage/deploy.ts';
+import { firstBoot } from './storage/pvtx.ts';
 import { CallerResolver, detectCgroupMode, unifiedCgroupPath } from './server/caller.ts';
 import { PvCtrlServer } from './server/http-server.ts';
 import { parseState, type ParseOptions } from './state/index.ts';
@@ -40,6 +46,9 @@ export interface RunningDaemon {
   services: Services;
   layout: StorageLayout;
   server: PvCtrlServer;
+  runtime: ContainerRuntime | undefined;
+  /** Settles once the running revision's groups reached their goals (or timed out). */
+  started: Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -97,11 +106,19 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   userMeta.load();
   deviceMeta.load();
 
+  if (options.pvtxDir !== undefined) {
+    const report = await firstBoot(layout, options.pvtxDir, { parseOptions: stateParseOptions(config), logger: log });
+    if (report.outcome !== 'already-done') {
+      log.info(`first boot from ${options.pvtxDir}: ${report.outcome}${report.reason ? ` (${report.reason})` : ''}; ${report.packages.map((item) => `${item.file}: ${item.status}`).join(', ')}`);
+    }
+  }
+
   const system = new RunningSystem();
   const revision = steps.currentRevision() ?? FACTORY_REVISION;
   const parsed = parseState(steps.readState(revision), stateParseOptions(config));
   if (!parsed.ok) throw new Error(`running revision ${revision} has an invalid state: ${parsed.reason}`);
   system.load(revision, parsed.state);
+  if (!existsSync(join(steps.directory(revision), '.pvr', 'config'))) await deployInstalledRevision(layout, revision);
 
   const facts = deviceFacts({ version: VERSION, revision, mode: 'local' });
   for (const [key, value] of Object.entries(facts)) deviceMeta.set(key, value);
@@ -163,15 +180,69 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   await verifyCredentialsComeBack(layout.socket);
   log.info(`listening on ${layout.socket} (cgroup mode ${mode}, revision ${revision})`);
 
+  const metaMounts = await exposeMetadata(layout, log);
+  let runtime: ContainerRuntime | undefined;
+  let started: Promise<unknown> = Promise.resolve();
+  if (parsed.state.platforms.length > 0) {
+    if (!isRoot()) {
+      log.error('containers need root (LXC, loop mounts); not starting them');
+    } else {
+      const runtimeRoot = join(dirname(layout.runDir), 'containers');
+      runtime = new ContainerRuntime({
+        layout,
+        system,
+        log,
+        runtimeRoot,
+        lxcPath: join(runtimeRoot, 'lxc'),
+        lxcLogLevel: config.getInt('PV_LXC_LOG_LEVEL'),
+        openContainer: (name, lxcPath) => openLxcContainer(name, lxcPath),
+        onStatusChange: () => deviceMeta.set('pantavisor.status', system.revisionStatus()),
+      });
+      system.controller = runtime;
+      const startedAt = Date.now();
+      started = runtime.startRevision(revision, parsed.state).then(
+        (late) => log.info(`revision ${revision} up in ${Date.now() - startedAt} ms${late.length > 0 ? `; goal timed out: ${late.join(', ')}` : ''}`),
+        (error: unknown) => log.error(`revision ${revision} failed to start: ${(error as Error).message}`),
+      );
+    }
+  }
+
   return {
     services,
     layout,
     server,
+    runtime,
+    started,
     stop: async () => {
+      await runtime?.stopAll();
       await server.close();
       await daemons.stopAll();
+      for (const target of metaMounts) await unmount(target).catch(() => undefined);
     },
   };
+}
+
+/**
+ * The reference bind-mounts the metadata folders at `<rundir>/user-meta` and
+ * `<rundir>/device-meta`, which management containers see under /pantavisor. Needs root.
+ */
+async function exposeMetadata(layout: StorageLayout, log: Logger): Promise<string[]> {
+  if (!isRoot()) return [];
+  const mounted: string[] = [];
+  for (const [source, name] of [
+    [layout.userMeta, 'user-meta'],
+    [layout.deviceMeta, 'device-meta'],
+  ] as const) {
+    const target = join(layout.runDir, name);
+    try {
+      mkdirSync(target, { recursive: true });
+      if (!isMounted(target)) await execChecked('mount', ['--bind', source, target]);
+      mounted.push(target);
+    } catch (error) {
+      log.warn(`cannot expose ${name} in the run dir: ${(error as Error).message}`);
+    }
+  }
+  return mounted;
 }
 
 function driverAlias(system: RunningSystem, alias: string): readonly string[] | undefined {

@@ -9,6 +9,8 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvctrl::InitPeerCreds(env, exports);
   pvctrl::InitSha256Ingest(env, exports);
+  pvctrl::InitFdIngest(env, exports);
+  pvctrl::InitLxcContainer(env, exports);
   return exports;
 }
 

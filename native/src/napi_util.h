@@ -12,6 +12,8 @@ namespace pvctrl {
 // Per-concern registration; addon.cpp calls each one from the module init.
 void InitPeerCreds(Napi::Env env, Napi::Object exports);
 void InitSha256Ingest(Napi::Env env, Napi::Object exports);
+void InitFdIngest(Napi::Env env, Napi::Object exports);
+void InitLxcContainer(Napi::Env env, Napi::Object exports);
 
 // "ENOSPC" for ENOSPC, "E<number>" for anything the table does not know.
 std::string ErrnoName(int err);

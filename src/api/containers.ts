@@ -2,6 +2,7 @@
 import { PvError, badRequest, forbidden, internal, notFound } from '../errors.ts';
 import type { Handler } from '../server/router.ts';
 import { json, ok } from '../server/types.ts';
+import { aliveTimeout } from '../runtime/running-system.ts';
 
 const ACTION_BODY_LIMIT = 1024;
 const SIGNAL_BODY_LIMIT = 4096;
@@ -46,6 +47,11 @@ export const signal: Handler = async (request, services) => {
   if (typeof type !== 'string') throw badRequest('Signal has bad format');
   const caller = request.caller;
   const platform = caller.kind === 'container' ? services.system.platform(caller.name) : undefined;
+  if (platform !== undefined && type === 'alive' && aliveTimeout(platform) !== undefined) {
+    services.system.update(platform.name, { lastAlive: Date.now() });
+    services.log.debug(`signal alive from ${platform.name}`);
+    return ok();
+  }
   if (platform === undefined || type !== 'ready' || platform.statusGoal !== 'READY') {
     services.log.warn(`signal "${type}" from ${caller.name} refused: ${SIGNAL_NOT_EXPECTED}`);
     throw new PvError('internal', SIGNAL_NOT_EXPECTED);

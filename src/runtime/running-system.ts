@@ -4,7 +4,7 @@
  * drives the statuses; until a container is started by it, it is INSTALLED.
  */
 import type { State, Platform, Group, AutoRecovery } from '../state/index.ts';
-import { formatBackoffPolicy } from '../state/index.ts';
+import { effectiveAutoRecovery, formatBackoffPolicy } from '../state/index.ts';
 import type { PlatformDirectory } from '../server/caller.ts';
 
 export type PlatformStatus =
@@ -39,6 +39,21 @@ export interface PlatformRuntimeInfo {
   userStopped: boolean;
   currentRetries: number;
   isStable: boolean;
+  /** Epoch ms of the last `alive` signal, for containers that opted into a liveness deadline. */
+  lastAlive: number | undefined;
+  /** Epoch ms when the container last started (the liveness deadline counts from here first). */
+  startedAt: number | undefined;
+}
+
+/**
+ * Opt-in liveness deadline: run.json `"alive": {"timeout": <seconds>}`. A container that opts in
+ * must send `alive` at least that often once started, or it is treated as failed.
+ */
+export function aliveTimeout(platform: Platform): number | undefined {
+  const alive = platform.raw.alive;
+  if (typeof alive !== 'object' || alive === null || Array.isArray(alive)) return undefined;
+  const timeout = (alive as Record<string, unknown>).timeout;
+  return typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : undefined;
 }
 
 /** What the container runtime offers to `PUT /containers/{name}`. */
@@ -57,7 +72,15 @@ export class RunningSystem implements PlatformDirectory {
     this.state = state;
     this.runtime.clear();
     for (const platform of state.platforms) {
-      this.runtime.set(platform.name, { status: 'INSTALLED', initPid: -1, userStopped: false, currentRetries: 0, isStable: false });
+      this.runtime.set(platform.name, {
+        status: 'INSTALLED',
+        initPid: -1,
+        userStopped: false,
+        currentRetries: 0,
+        isStable: false,
+        lastAlive: undefined,
+        startedAt: undefined,
+      });
     }
   }
 
@@ -111,10 +134,16 @@ export class RunningSystem implements PlatformDirectory {
         restart_policy: platform.restartPolicy ?? 'unknown',
         roles: platform.roles.mgmt ? ['mgmt'] : [],
       };
-      if (platform.autoRecovery !== null && platform.autoRecovery.policy !== 'no') {
-        item.auto_recovery = autoRecoveryView(platform.autoRecovery, info);
-      }
+      // The group's policy is copied into a container when it starts (spec §7.1), so it shows from then on.
+      const group = this.state?.groups.find((candidate) => candidate.name === platform.group);
+      const recovery = info?.startedAt !== undefined ? effectiveAutoRecovery(platform, group) : platform.autoRecovery;
+      if (recovery !== null && recovery.policy !== 'no') item.auto_recovery = autoRecoveryView(recovery, info);
       if (platform.restartPolicy === 'container') item.user_stopped = String(info?.userStopped ?? false);
+      const timeout = aliveTimeout(platform);
+      if (timeout !== undefined) {
+        const last = info?.lastAlive;
+        item.alive = { timeout, last_signal_secs: last === undefined ? -1 : Math.floor((Date.now() - last) / 1000) };
+      }
       return item;
     });
     return JSON.stringify(items);
