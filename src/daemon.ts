@@ -18,7 +18,7 @@ import { ContainerRuntime } from './runtime/containers.ts';
 import { execChecked } from './runtime/exec.ts';
 import { isMounted, unmount } from './runtime/mounts.ts';
 import { openLxcContainer } from './native/lxc.ts';
-import { deployInstalledRevision } from './storage/deploy.ts';
+import { deployInstalledRevision, recoverInterruptedDeploys } from './storage/deploy.ts';
 import { firstBoot } from './storage/pvtx.ts';
 import { CallerResolver, detectCgroupMode, unifiedCgroupPath } from './server/caller.ts';
 import { PvCtrlServer } from './server/http-server.ts';
@@ -92,6 +92,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const paths = resolvePaths(options, config);
   const layout = storageLayout({ storage: paths.storage, runDir: paths.runDir, userMetaDir: paths.userMeta, deviceMetaDir: paths.deviceMeta });
   const init = initStorage(layout);
+  const recovered = await recoverInterruptedDeploys(layout);
+  if (recovered.restored.length > 0) log.warn(`restored revisions interrupted mid-deploy: ${recovered.restored.join(', ')}`);
   log.info(`storage ${layout.root}${init.created ? ' (initialised)' : ''}, run dir ${layout.runDir}; swept ${init.sweptTempFiles} stale temp files`);
 
   const reservedPercent = (): number => config.getInt('PV_STORAGE_GC_RESERVED');

@@ -3,7 +3,7 @@
  * tracks each one's status against its goal, restarts failed ones per auto-recovery, and takes
  * `PUT /containers/{name}` actions (spec §6.2–6.3, §7.2).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { badRequest, notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -308,7 +308,12 @@ export class ContainerRuntime implements ContainerController {
 
   private async launch(entry: Tracked): Promise<void> {
     const { platform, paths } = entry;
-    const handle = entry.handle as LxcHandle;
+    // liblxc loads `<lxcpath>/<name>/config` when a handle opens, and loading a config adds to
+    // what is there: start from an empty handle so mount entries never pile up across restarts.
+    entry.handle?.release();
+    rmSync(join(this.options.lxcPath, platform.name, 'config'), { force: true });
+    const handle = this.options.openContainer(platform.name, this.options.lxcPath);
+    entry.handle = handle;
     const trail = join(this.options.layout.trails, this.revision);
     const views = { runDir: this.options.layout.runDir, socket: this.options.layout.socket, logsRoot: this.options.layout.logs, revision: this.revision };
     mkdirSync(join(views.runDir, `user-meta.${platform.name}`), { recursive: true });

@@ -540,8 +540,17 @@ async function linkTree(source: string, destination: string, directories: Direct
       if (stats.isDirectory()) {
         await walk(path);
       } else if (stats.isFile()) {
-        await link(from, join(destination, path));
-        linked.set(path, stats.ino);
+        const to = join(destination, path);
+        try {
+          await link(from, to);
+        } catch (error) {
+          // Removed since readdir: a deleted file is simply not carried over.
+          if (errnoCode(error) === 'ENOENT') continue;
+          throw error;
+        }
+        // The inode actually linked, read from our own link: the source may have been
+        // replaced since lstat, and the replaced inode's number can be reused by a later write.
+        linked.set(path, (await lstat(to)).ino);
       } else if (stats.isSymbolicLink()) {
         await symlink(await readlink(from), join(destination, path));
       }

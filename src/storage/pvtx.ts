@@ -20,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readFile, readdir, rm, stat, unlink } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from '../log.ts';
 import { errnoCode } from '../errors.ts';
 import { globMatch, parseState, type ParseOptions } from '../state/index.ts';
@@ -187,7 +187,9 @@ async function listPackages(directory: string | undefined, logger: Logger): Prom
   }
   const files: string[] = [];
   for (const name of names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
-    const path = join(directory, name);
+    // Absolute, so tar can never read the name as an option or (GNU tar, a colon before any
+    // slash) as a remote host:file.
+    const path = resolve(directory, name);
     const stats = await stat(path).catch(() => undefined);
     if (stats?.isFile() !== true) continue;
     if (!PACKAGE_NAME.test(name)) {
@@ -207,8 +209,9 @@ async function listPackages(directory: string | undefined, logger: Logger): Prom
 async function addPackage(layout: StorageLayout, state: TxState, file: string, options: FirstBootOptions): Promise<PackageOutcome> {
   const outcome: PackageOutcome = { file, status: 'skipped', keys: [], replaced: [], imported: 0, alreadyPresent: 0 };
   // Under the storage root so objects can be linked into the store, and under a temp name so
-  // a crash leaves nothing start-up does not sweep.
-  const work = tempPathFor(join(layout.root, `pvtx-${basename(file)}`));
+  // a crash leaves nothing start-up does not sweep. Not named after the package: a long file
+  // name would make mkdir fail with ENAMETOOLONG, which is not the package's fault.
+  const work = tempPathFor(join(layout.root, 'pvtx'));
   try {
     await mkdir(work, { mode: 0o700 });
     await extract(file, work, options);

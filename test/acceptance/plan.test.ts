@@ -6,12 +6,26 @@ import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestDaemon } from '../helpers/daemon.ts';
-import { pvc, pvctl, sh } from '../helpers/plan.ts';
+import { REPO, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { pvc, pvctl, pvctlAs, sh } from '../helpers/plan.ts';
+import { lxcPathOf, waitForStatus } from '../helpers/containers.ts';
+import { CLIENT, SERVER } from '../helpers/examples.ts';
 
-const daemon = await startTestDaemon();
-t.teardown(() => daemon.dispose());
-const S = daemon.socket;
+// The plan's appengine: a fresh storage, the two example containers in pvtx.d. Set up in
+// t.before: tap ends a root test that has no subtests yet when the loop waits too long.
+let daemon: TestDaemon;
+let S = '';
+let LXC = '';
+t.before(async () => {
+  daemon = await startTestDaemon({ args: ['--pvtx-dir', join(REPO, 'examples', 'pvtx.d')] });
+  S = daemon.socket;
+  LXC = lxcPathOf(daemon.runDir);
+  await waitForStatus(S, SERVER, ['READY']);
+  await waitForStatus(S, CLIENT, ['READY']);
+});
+t.teardown(() => daemon?.dispose());
+const lxcLs = (): string => sh(`lxc-ls -f -P ${LXC}`).stdout;
+const lxcLine = (name: string): string => lxcLs().split('\n').find((line) => line.startsWith(`${name} `)) ?? '';
 const tmp = mkdtempSync(join(tmpdir(), 'pvctrl-plan-'));
 const sha256sum = (path: string): string => sh(`sha256sum ${path} | awk '{print $1}'`).stdout.trim();
 
@@ -20,6 +34,26 @@ t.test('Test 1: Build Info', async (t) => {
   t.equal(result.code, 0, 'HTTP 200 (exit 0)');
   t.type(result.stdout, 'string', 'plain text manifest');
   t.equal(pvc(S, ['-i', 'http://localhost/buildinfo']).status, 200);
+});
+
+t.test('Test 2: Containers List', async (t) => {
+  const listed = pvctl(S, ['container', 'ls']);
+  t.equal(listed.code, 0);
+  const containers = JSON.parse(pvc(S, ['http://localhost/containers']).body) as Record<string, unknown>[];
+  t.same(JSON.parse(listed.stdout), containers, 'pvcontrol and curl agree');
+  for (const container of containers) {
+    for (const field of ['name', 'group', 'status', 'restart_policy', 'roles']) t.ok(field in container, `${String(container.name)} has ${field}`);
+  }
+  t.same(containers.map((container) => container.name).sort(), [CLIENT, SERVER], 'both unix examples present');
+  t.ok(containers.every((container) => container.status === 'READY'), 'running containers are READY');
+});
+
+t.test('Test 3: Groups List', async (t) => {
+  const listed = pvctl(S, ['groups', 'ls']);
+  t.equal(listed.code, 0);
+  const groups = JSON.parse(pvc(S, ['http://localhost/groups']).body) as { name: string }[];
+  const names = groups.map((group) => group.name);
+  for (const name of ['data', 'root', 'platform', 'app']) t.ok(names.includes(name), `group ${name}`);
 });
 
 t.test('Test 4: Steps List', async (t) => {
@@ -86,7 +120,9 @@ t.test('Test 10: Device Metadata - Delete Non-Existent Key', async (t) => {
 t.test('Test 11: Objects List', async (t) => {
   const result = pvctl(S, ['objects', 'ls']);
   t.equal(result.code, 0);
-  t.ok(Array.isArray(JSON.parse(result.stdout)), 'JSON array');
+  const objects = JSON.parse(result.stdout) as { sha256: string }[];
+  t.ok(Array.isArray(objects), 'JSON array');
+  t.ok(objects.length >= 4, `with containers loaded, multiple object hashes (${objects.length})`);
 });
 
 t.test('Test 12: Objects PUT - Small File', async (t) => {
@@ -135,6 +171,38 @@ t.test('Test 16: Objects PUT - Duplicate Upload (Idempotency)', async (t) => {
   t.equal(readFileSync(join(daemon.storage, 'objects', sha), 'utf8'), 'duplicate test\n');
 });
 
+t.test('Test 24: Signal - Ready', async (t) => {
+  const result = pvctlAs(SERVER, S, ['signal', 'ready']);
+  t.equal(result.code, 0, `HTTP 200 from the server container (${result.stderr.trim()})`);
+  t.match(daemon.log(), /signal ready from pv-example-unix-server/, 'processed (visible in logs)');
+  t.not(pvctl(S, ['signal', 'ready']).code, 0, 'the host is no container: the reference 500 is kept');
+});
+
+t.test('Test 25: Signal - Alive', async (t) => {
+  const result = pvctlAs(SERVER, S, ['signal', 'alive']);
+  t.equal(result.code, 0, 'HTTP 200 from a container that opted into liveness');
+  const server = (JSON.parse(pvctl(S, ['container', 'ls']).stdout) as { name: string; alive?: { last_signal_secs: number } }[]).find(
+    (container) => container.name === SERVER,
+  );
+  t.ok(server?.alive !== undefined && server.alive.last_signal_secs <= 2, 'keepalive recorded in /containers');
+});
+
+t.test('Test 28: Container Start/Stop/Restart', async (t) => {
+  t.equal(pvctl(S, ['container', 'stop', CLIENT]).code, 0);
+  await waitForStatus(S, CLIENT, ['STOPPED']);
+  t.match(lxcLine(CLIENT), /\bSTOPPED\b/, 'after stop: STOPPED');
+  t.equal(pvctl(S, ['container', 'start', CLIENT]).code, 0);
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  t.match(lxcLine(CLIENT), /\bRUNNING\b/, 'after start: RUNNING');
+  const before = sh(`lxc-info -P ${LXC} -n ${SERVER} -p -H`).stdout.trim();
+  t.equal(pvctl(S, ['container', 'restart', SERVER]).code, 0);
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  t.match(lxcLine(SERVER), /\bRUNNING\b/, 'after restart: RUNNING');
+  t.not(sh(`lxc-info -P ${LXC} -n ${SERVER} -p -H`).stdout.trim(), before, 'restarted (new init pid)');
+  await waitForStatus(S, SERVER, ['READY']);
+  await waitForStatus(S, CLIENT, ['READY']);
+});
+
 t.test('Test 29: Steps Install (Local Revision)', async (t) => {
   t.equal(pvctl(S, ['-f', `${tmp}/current-state.json`, 'steps', 'get', 'current']).code, 0);
   t.equal(sh(`cd ${tmp} && mkdir -p test-step && cp ${tmp}/current-state.json test-step/state.json && tar czf test-step.tgz -C test-step .`).code, 0);
@@ -160,6 +228,7 @@ t.test('Test 27: Commands - Run GC (POST /storage/gc until the commands queue ex
   const result = pvctl(S, ['storage', 'gc']);
   t.equal(result.code, 0, 'HTTP 200');
   t.match(result.stdout, /^\{"reclaimed": \d+\}/);
-  const objects = JSON.parse(pvctl(S, ['objects', 'ls']).stdout) as unknown[];
-  t.equal(objects.length, 0, 'unused objects removed from storage');
+  const objects = JSON.parse(pvctl(S, ['objects', 'ls']).stdout) as { sha256: string }[];
+  t.ok(objects.length >= 4, 'objects of the running revision are kept');
+  t.notOk(objects.some((object) => object.sha256 === sha256sum(`${tmp}/test-2mb.bin`)), 'unused objects removed from storage');
 });

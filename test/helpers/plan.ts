@@ -3,7 +3,9 @@
  * the daemon's socket (the plan's pvcurl), both as separate processes.
  */
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { PVCONTROL } from './daemon.ts';
+import { unifiedCgroupMount } from './cgroups.ts';
 
 export interface CommandResult {
   code: number | null;
@@ -34,5 +36,20 @@ export function pvc(socket: string, args: string[]): CommandResult & { status: n
 
 export function sh(script: string): CommandResult {
   const result = spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `pvctl` as run by a container: pvcontrol in that container's cgroup (`lxc/<name>`), where the
+ * daemon identifies callers. The container image has no Bun, so the CLI runs from the host
+ * filesystem, but the kernel attributes it to the container exactly as it would its own tools.
+ */
+export function pvctlAs(container: string, socket: string, args: string[]): CommandResult {
+  const cgroup = join(unifiedCgroupMount(), 'lxc', container, 'cgroup.procs');
+  const result = spawnSync('sh', ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', cgroup, PVCONTROL, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PVCTRL_SOCKET: socket },
+    timeout: 60_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -289,41 +289,36 @@ t.test('.pv files rewritten while a deploy runs are not lost', async (t) => {
   const { text } = sampleState(layout);
   const progress = join(layout.trails, '0', '.pv', 'progress');
   const commitmsg = join(layout.trails, '0', '.pv', 'commitmsg');
-  // How many event-loop turns a deploy takes here, so the writer below can stop at each one.
-  let turns = 0;
-  let finished = false;
-  const probe = deployRevision(layout, '0', text).finally(() => {
-    finished = true;
-  });
-  while (!finished) {
-    turns++;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  await probe;
-  t.ok(turns > 3, `a deploy spans several turns (${turns})`);
 
-  // Writers replace files by rename (as StepStore does). Stopping at turns spread over the
-  // whole deploy puts the last write before, inside and after the window between the .pv
-  // snapshot and the swap (the fsyncs make that window a good share of the deploy).
-  let lost = 0;
-  const samples = 40;
-  for (let sample = 1; sample <= samples; sample++) {
-    const stopAfter = Math.ceil((turns * sample) / samples);
+  /** Deploy while rewriting `.pv/` files by rename (as StepStore does) on each turn, up to `limit` turns. */
+  async function deployWhileWriting(limit: number, tag: string): Promise<{ turns: number; lost: boolean }> {
     let done = false;
     const deploying = deployRevision(layout, '0', text).finally(() => {
       done = true;
     });
     let last = '';
-    for (let n = 0; n < stopAfter && !done; n++) {
-      last = JSON.stringify({ status: 'INPROGRESS', stopAfter, n });
+    let turns = 0;
+    while (!done && turns < limit) {
+      last = JSON.stringify({ status: 'INPROGRESS', tag, turns });
       writeFileDurable(progress, last);
-      if (n === 0) writeFileDurable(commitmsg, `msg ${stopAfter}`);
+      if (turns === 0) writeFileDurable(commitmsg, tag);
+      turns++;
       await new Promise((resolve) => setImmediate(resolve));
     }
     await deploying;
-    if (readFileSync(progress, 'utf8') !== last || readFileSync(commitmsg, 'utf8') !== `msg ${stopAfter}`) lost++;
+    return { turns, lost: readFileSync(progress, 'utf8') !== last || readFileSync(commitmsg, 'utf8') !== tag };
   }
-  t.equal(lost, 0, 'no write was lost whatever turn it landed on');
+
+  // Writing on every turn slows the loop, so count the turns a deploy takes under that load;
+  // stopping after each of them then puts the last write before, inside and after the window
+  // between the .pv snapshot and the swap.
+  const { turns } = await deployWhileWriting(Number.MAX_SAFE_INTEGER, 'probe');
+  t.ok(turns > 3, `a deploy spans several turns (${turns})`);
+  const lostAt: number[] = [];
+  for (let stopAfter = 1; stopAfter <= turns + 2; stopAfter++) {
+    if ((await deployWhileWriting(stopAfter, `stop ${stopAfter}`)).lost) lostAt.push(stopAfter);
+  }
+  t.same(lostAt, [], 'no write was lost whatever turn it landed on');
   t.ok(noTempLeft(layout));
 });
 
