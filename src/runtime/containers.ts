@@ -72,7 +72,13 @@ export class ContainerRuntime implements ContainerController {
   private monitor: ReturnType<typeof setInterval> | undefined;
   private stopping = false;
 
-  constructor(private readonly options: ContainerRuntimeOptions) {}
+  constructor(private readonly options: ContainerRuntimeOptions) {
+    // Changes made outside the runtime (a `ready` signal) must survive a daemon crash too.
+    options.system.onChange = (name) => {
+      const entry = this.tracked.get(name);
+      if (entry !== undefined) this.persist(entry);
+    };
+  }
 
   get runtimeRoot(): string {
     return this.options.runtimeRoot;
@@ -201,13 +207,11 @@ export class ContainerRuntime implements ContainerController {
     if (this.statusOf(entry) === status) return;
     this.options.system.update(entry.platform.name, { status });
     this.options.log.info(`container ${entry.platform.name}: ${status}`);
-    this.persist(entry);
     this.options.onStatusChange?.(entry.platform.name, status);
   }
 
   private setInfo(entry: Tracked, change: Parameters<RunningSystem['update']>[1]): void {
     this.options.system.update(entry.platform.name, change);
-    this.persist(entry);
   }
 
   /** Status survives a daemon crash so that adopted containers keep their state. */
@@ -258,7 +262,7 @@ export class ContainerRuntime implements ContainerController {
       const saved = this.readPersisted(entry);
       entry.startedAt = saved?.startedAt ?? Date.now();
       const status = saved?.status === 'READY' ? 'READY' : 'STARTED';
-      this.setInfo(entry, { initPid: entry.handle.initPid(), userStopped: false, currentRetries: saved?.currentRetries ?? 0 });
+      this.setInfo(entry, { initPid: entry.handle.initPid(), userStopped: false, currentRetries: saved?.currentRetries ?? 0, startedAt: entry.startedAt });
       this.setStatus(entry, status);
       this.options.log.info(`container ${platform.name}: adopted running container (pid ${entry.handle.initPid()})`);
       return;

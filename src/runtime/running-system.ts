@@ -65,6 +65,8 @@ export class RunningSystem implements PlatformDirectory {
   revision: string | undefined;
   state: State | undefined;
   controller: ContainerController | undefined;
+  /** Observer of every change to a container's runtime info (the runtime persists it). */
+  onChange: ((name: string, info: PlatformRuntimeInfo) => void) | undefined;
   private readonly runtime = new Map<string, PlatformRuntimeInfo>();
 
   load(revision: string, state: State): void {
@@ -99,7 +101,9 @@ export class RunningSystem implements PlatformDirectory {
 
   update(name: string, change: Partial<PlatformRuntimeInfo>): void {
     const current = this.runtime.get(name);
-    if (current !== undefined) Object.assign(current, change);
+    if (current === undefined) return;
+    Object.assign(current, change);
+    this.onChange?.(name, current);
   }
 
   /** Aggregated status: the lowest status among members that have not reached their goal. */

@@ -1,7 +1,7 @@
 /**
  * Route table and matching (spec §3). Exact routes compare the decoded path; pattern routes
  * compare raw segments with `{}` wildcards and, like the reference, are tried in reverse
- * registration order with the last gate error winning.
+ * registration order; a caller refused on every candidate gets 403 before 400 (see match()).
  */
 import type { Caller } from './caller.ts';
 import type { ApiRequest, ApiResponse, Method } from './types.ts';
@@ -59,6 +59,11 @@ export class Router {
     return this;
   }
 
+  /** Every route, exact ones first (for documentation and tests). */
+  list(): RouteSpec[] {
+    return [...this.exact.values(), ...[...this.patterns].reverse()];
+  }
+
   /**
    * @param decodedPath percent-decoded path without query (exact routes)
    * @param rawPath raw path without query (pattern routes: no decoding, so `a%2Fb` stays one key)
@@ -73,23 +78,29 @@ export class Router {
       return { kind: 'dispatch', route: exact, params: [] };
     }
     const segments = splitSegments(rawPath);
-    let pending: RouteMatch | undefined;
+    let methodError = false;
+    let mgmtError = false;
     for (const pattern of this.patterns) {
       const params = matchSegments(pattern.segments, segments);
       if (params === undefined) continue;
       const who = identify();
       if (!who.ok) return { kind: 'error', status: 500, message: MESSAGES.patternUnknownCaller };
       if (!pattern.methods.includes(method as Method)) {
-        pending = { kind: 'error', status: 400, message: MESSAGES.methodNotSupported };
+        methodError = true;
         continue;
       }
       if (pattern.mgmt && !who.caller.privileged) {
-        pending = { kind: 'error', status: 403, message: MESSAGES.patternNotMgmt };
+        mgmtError = true;
         continue;
       }
       return { kind: 'dispatch', route: pattern, params };
     }
-    return pending ?? { kind: 'unknown' };
+    // The reference let whichever error came last win, so a non-mgmt GET /objects/<sha> got
+    // "method not supported" from the PUT entry; a route that exists for this method but not for
+    // this caller is a 403.
+    if (mgmtError) return { kind: 'error', status: 403, message: MESSAGES.patternNotMgmt };
+    if (methodError) return { kind: 'error', status: 400, message: MESSAGES.methodNotSupported };
+    return { kind: 'unknown' };
   }
 }
 

@@ -42,8 +42,9 @@ export function lxcPathOf(runDir: string): string {
 
 export function lxcInfo(lxcPath: string, name: string): { state: string; pid: number } {
   const result = spawnSync('lxc-info', ['-P', lxcPath, '-n', name, '-s', '-p', '-H'], { encoding: 'utf8' });
-  const [state = '', pid = '-1'] = result.stdout.trim().split('\n');
-  return { state: state.trim(), pid: Number(pid.trim() || -1) };
+  const value = (line: string | undefined): string => (line ?? '').replace(/^\w+:\s*/, '').trim();
+  const [state, pid] = result.stdout.trim().split('\n');
+  return { state: value(state), pid: Number(value(pid) || -1) };
 }
 
 /** Run a command inside a container (its namespaces and cgroup) through lxc-attach. */

@@ -27,6 +27,9 @@ t.test('gate errors', async (t) => {
   t.match(match('GET', '/containers', plain), { kind: 'error', status: 403, message: 'Request not sent from a mgmt platform' });
   t.match(match('PUT', '/objects/abc', plain), { kind: 'error', status: 403, message: 'Request not sent from mgmt platform' });
   t.match(match('DELETE', '/objects/abc', plain), { kind: 'error', status: 400 }, 'method errors on every candidate → 400');
+  t.match(match('GET', '/objects/abc', plain), { kind: 'error', status: 403 }, 'a route that exists for the method but not the caller → 403');
+  t.match(match('PUT', '/steps/locals/x', plain), { kind: 'error', status: 403 });
+  t.match(match('DELETE', '/user-meta/k', plain), { kind: 'error', status: 403 });
   t.match(match('POST', '/signal', plain), { kind: 'dispatch' }, 'signal is open to every container');
   const unknownCaller = () => ({ ok: false as const });
   t.match(router.match('GET', '/containers', '/containers', unknownCaller), { kind: 'error', status: 500, message: 'Internal Error' });
