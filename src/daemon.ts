@@ -12,6 +12,7 @@ import { createLogger, type LogLevel, type Logger } from './log.ts';
 import { closeFd, peerCredentials, pidfdPid } from './native/index.ts';
 import { deviceFacts, storageJson } from './runtime/device-info.ts';
 import { DaemonSupervisor } from './runtime/daemons.ts';
+import { xconnectDaemonSpec } from './xconnect/command.ts';
 import { KernelDrivers } from './runtime/drivers.ts';
 import { RunningSystem } from './runtime/running-system.ts';
 import { ContainerRuntime } from './runtime/containers.ts';
@@ -20,6 +21,11 @@ import { isMounted, unmount } from './runtime/mounts.ts';
 import { openLxcContainer } from './native/lxc.ts';
 import { deployInstalledRevision, recoverInterruptedDeploys } from './storage/deploy.ts';
 import { firstBoot } from './storage/pvtx.ts';
+import { readBootEnv } from './storage/boot-env.ts';
+import { CommandQueue } from './runtime/commands.ts';
+import { SshServer } from './runtime/ssh.ts';
+import { Updater } from './runtime/updater.ts';
+import type { GcReport } from './storage/gc.ts';
 import { CallerResolver, detectCgroupMode, unifiedCgroupPath } from './server/caller.ts';
 import { PvCtrlServer } from './server/http-server.ts';
 import { parseState, type ParseOptions } from './state/index.ts';
@@ -40,6 +46,8 @@ export interface DaemonOptions {
   pvtxDir?: string;
   logLevel?: LogLevel;
   env?: Readonly<Record<string, string | undefined>>;
+  /** REBOOT_DEVICE / POWEROFF_DEVICE: the caller stops the daemon and reboots or exits. */
+  onPowerRequest?: (kind: 'reboot' | 'poweroff', message: string) => Promise<void>;
 }
 
 export interface RunningDaemon {
@@ -116,6 +124,18 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   }
 
   const system = new RunningSystem();
+  let runtime: ContainerRuntime | undefined;
+  const updater = new Updater({
+    layout,
+    steps,
+    system,
+    runtime: () => runtime,
+    deviceMeta,
+    parseOptions: () => stateParseOptions(config),
+    commitDelay: () => config.getInt('PV_UPDATER_COMMIT_DELAY'),
+    log,
+  });
+  updater.recoverInterruptedTry();
   const revision = steps.currentRevision() ?? FACTORY_REVISION;
   const parsed = parseState(steps.readState(revision), stateParseOptions(config));
   if (!parsed.ok) throw new Error(`running revision ${revision} has an invalid state: ${parsed.reason}`);
@@ -128,7 +148,36 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   deviceMeta.set('pantavisor.status', system.revisionStatus());
 
   const drivers = new KernelDrivers((alias) => driverAlias(system, alias), undefined, log);
-  const daemons = new DaemonSupervisor();
+  const daemons = new DaemonSupervisor({ log });
+  daemons.register(xconnectDaemonSpec(layout.socket, options.env ?? process.env));
+  const ssh = new SshServer({ keyDir: join(layout.root, 'cache', 'dropbear'), port: sshPort(options.env ?? process.env), log });
+  const collectGarbage = (): GcReport => {
+    // Kept: the running revision, the one being installed, and the rollback point.
+    const keep = new Set<string>([system.revision ?? revision, readBootEnv(layout, revision).done]);
+    if (updater.active !== undefined) keep.add(updater.active);
+    if (config.getBool('PV_STORAGE_GC_KEEP_FACTORY')) keep.add(FACTORY_REVISION);
+    return runGarbageCollector(steps, objects, { keep });
+  };
+  const commands = new CommandQueue({
+    log,
+    updater,
+    steps,
+    deviceMeta,
+    collectGarbage: () => {
+      const report = collectGarbage();
+      log.info(`RUN_GC reclaimed ${report.reclaimed} bytes`);
+    },
+    setSsh: async (enabled) => {
+      config.force('PV_DEBUG_SSH', enabled ? '1' : '0', 'META');
+      await (enabled ? ssh.start() : ssh.stop());
+    },
+    power: async (kind, message) => {
+      log.info(`${kind === 'reboot' ? 'REBOOT_DEVICE' : 'POWEROFF_DEVICE'} requested${message ? `: ${message}` : ''}`);
+      await (options.onPowerRequest ?? (async () => log.warn('no power handler: ignoring')))(kind, message);
+    },
+    remoteAllowed: () => config.getBool('PV_CONTROL_REMOTE'),
+    debugShell: () => config.getBool('PV_DEBUG_SHELL'),
+  });
   const services: Services = {
     layout,
     config,
@@ -139,6 +188,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     system,
     drivers,
     daemons,
+    commands,
     buildInfo: `${VERSION}\nruntime: bun ${Bun.version}\n`,
     log,
     verifyState: (text) => {
@@ -147,13 +197,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       log.warn(`state rejected: ${result.reason}`);
       return { message: result.message, reason: result.reason };
     },
-    collectGarbage: () => {
-      const keep = new Set<string>([revision, system.revision ?? revision]);
-      if (config.getBool('PV_STORAGE_GC_KEEP_FACTORY')) keep.add(FACTORY_REVISION);
-      const committed = steps.currentRevision();
-      if (committed !== undefined) keep.add(committed);
-      return runGarbageCollector(steps, objects, { keep });
-    },
+    collectGarbage,
     realFree,
   };
 
@@ -181,9 +225,11 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   await server.listen();
   await verifyCredentialsComeBack(layout.socket);
   log.info(`listening on ${layout.socket} (cgroup mode ${mode}, revision ${revision})`);
+  // Helpers talk to the socket, so they start once it answers; they stop first, while it still does.
+  daemons.startAll();
 
   const metaMounts = await exposeMetadata(layout, log);
-  let runtime: ContainerRuntime | undefined;
+  if (config.getBool('PV_DEBUG_SSH')) await ssh.start().catch((error: unknown) => log.error(`ssh server: ${(error as Error).message}`));
   let started: Promise<unknown> = Promise.resolve();
   if (parsed.state.platforms.length > 0) {
     if (!isRoot()) {
@@ -216,9 +262,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     runtime,
     started,
     stop: async () => {
+      await daemons.stopAll();
+      await ssh.stop();
       await runtime?.stopAll();
       await server.close();
-      await daemons.stopAll();
       for (const target of metaMounts) await unmount(target).catch(() => undefined);
     },
   };
@@ -270,4 +317,10 @@ async function verifyCredentialsComeBack(socketPath: string): Promise<void> {
   if (!answer.startsWith('HTTP/1.1 200') && !answer.startsWith('HTTP/1.0 200')) {
     throw new Error(`start-up self-check failed: the daemon could not identify its own connection (${answer.split('\r\n')[0] ?? 'no answer'})`);
   }
+}
+
+/** Port of the debug SSH server (8222, as Pantavisor's pvr-sdk uses; PVCTRL_SSH_PORT overrides). */
+function sshPort(env: Readonly<Record<string, string | undefined>>): number {
+  const port = Number(env.PVCTRL_SSH_PORT ?? 8222);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : 8222;
 }

@@ -1,7 +1,12 @@
 /** `pv-ctrl` command line: flags, start, and a clean stop on SIGTERM/SIGINT. */
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startDaemon, VERSION } from './daemon.ts';
 import type { LogLevel } from './log.ts';
+
+/** Exit codes the appengine runner understands: start again after a reboot, stay down after a poweroff. */
+export const EXIT_POWEROFF = 3;
+export const EXIT_REBOOT = 4;
 
 const USAGE = `Usage: pv-ctrl [options]
   --storage DIR    storage root (default /var/pantavisor/storage as root, else ./.pv/storage)
@@ -38,7 +43,9 @@ async function main(): Promise<number> {
     process.stderr.write(`pv-ctrl: unknown log level ${logLevel}\n`);
     return 2;
   }
+  let requestPower: (kind: 'reboot' | 'poweroff', message: string) => Promise<void> = async () => {};
   const daemon = await startDaemon({
+    onPowerRequest: (kind, message) => requestPower(kind, message),
     ...(values.storage !== undefined ? { storage: values.storage } : {}),
     ...(values.rundir !== undefined ? { runDir: values.rundir } : {}),
     ...(values.config !== undefined ? { configFile: values.config } : {}),
@@ -47,11 +54,23 @@ async function main(): Promise<number> {
   });
   return await new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    const stop = (signal: string, code = 0): void => {
       if (stopping) return;
       stopping = true;
       daemon.services.log.info(`${signal}: finishing in-flight requests and stopping`);
-      void daemon.stop().then(() => resolve(0));
+      void daemon.stop().then(() => resolve(code));
+    };
+    requestPower = async (kind) => {
+      const appengine = daemon.services.config.getEnum('PV_SYSTEM_INIT_MODE') === 'appengine';
+      if (appengine) {
+        // The appengine runner (npm start) starts the daemon again after a reboot, not after a poweroff.
+        stop(kind === 'reboot' ? 'REBOOT_DEVICE' : 'POWEROFF_DEVICE', kind === 'reboot' ? EXIT_REBOOT : EXIT_POWEROFF);
+        return;
+      }
+      stopping = true;
+      await daemon.stop();
+      spawnSync(kind === 'reboot' ? 'reboot' : 'poweroff', [], { stdio: 'inherit' });
+      resolve(kind === 'reboot' ? EXIT_REBOOT : EXIT_POWEROFF);
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

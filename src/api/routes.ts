@@ -1,6 +1,7 @@
 /** The route table of spec §3.1, registered in the reference's order (pattern precedence depends on it). */
 import { Router } from '../server/router.ts';
 import { controlContainer, listContainers, listGroups, signal, xconnectGraph } from './containers.ts';
+import { postCommand } from './commands.ts';
 import { controlDaemon, listDaemons } from './daemons.ts';
 import { listDrivers, loadAllDrivers, loadDriver, unloadAllDrivers, unloadDriver } from './drivers.ts';
 import { deviceMeta, userMeta } from './meta.ts';
@@ -40,6 +41,7 @@ export function buildRouter(): Router {
     .add({ path: '/drivers/{}/load', methods: ['PUT'], mgmt, handler: loadDriver })
     .add({ path: '/drivers/unload', methods: ['PUT'], mgmt, handler: unloadAllDrivers })
     .add({ path: '/drivers/{}/unload', methods: ['PUT'], mgmt, handler: unloadDriver })
+    .add({ path: '/commands', methods: ['POST'], mgmt, handler: postCommand })
     .add({ path: '/config', methods: ['GET'], mgmt, handler: config })
     .add({ path: '/config2', methods: ['GET'], mgmt, handler: config2 })
     .add({ path: '/xconnect-graph', methods: ['GET'], mgmt, handler: xconnectGraph })

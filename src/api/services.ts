@@ -10,6 +10,7 @@ import type { GcReport } from '../storage/gc.ts';
 import type { RunningSystem } from '../runtime/running-system.ts';
 import type { PvConfig } from '../config/index.ts';
 import type { Logger } from '../log.ts';
+import type { CommandQueue } from '../runtime/commands.ts';
 
 export interface DriverManager {
   status(alias: string): 'LOADED' | 'UNLOADED' | 'UNKNOWN';
@@ -39,6 +40,7 @@ export interface Services {
   readonly system: RunningSystem;
   readonly drivers: DriverManager;
   readonly daemons: DaemonControl;
+  readonly commands: CommandQueue;
   readonly buildInfo: string;
   readonly log: Logger;
   /** Validate a state JSON the way `PUT /steps/locals/{}` must (spec §6.5). */

@@ -89,12 +89,17 @@ export class ContainerRuntime implements ContainerController {
    * timeout) before the next. Containers still running from before a daemon crash are adopted.
    * Resolves with the names whose goal timed out.
    */
-  async startRevision(revision: string, state: State): Promise<string[]> {
+  async startRevision(revision: string, state: State, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
     this.revision = revision;
     this.stopping = false;
     mkdirSync(this.options.lxcPath, { recursive: true });
     for (const platform of state.platforms) {
       const group = state.groups.find((candidate) => candidate.name === platform.group);
+      const kept = keep.has(platform.name) ? this.tracked.get(platform.name) : undefined;
+      if (kept !== undefined) {
+        Object.assign(kept, { platform, group, recovery: effectiveAutoRecovery(platform, group) });
+        continue;
+      }
       this.tracked.set(platform.name, {
         platform,
         group,
@@ -113,7 +118,7 @@ export class ContainerRuntime implements ContainerController {
     for (const group of state.groups) {
       const members = [...this.tracked.values()].filter((entry) => entry.platform.group === group.name);
       if (members.length === 0) continue;
-      await Promise.all(members.map((entry) => this.bringUp(entry, true)));
+      await Promise.all(members.filter((entry) => !keep.has(entry.platform.name)).map((entry) => this.bringUp(entry, true)));
       const late = await this.waitForGoals(members, group.timeout);
       for (const entry of late) {
         entry.goalTimedOut = true;
@@ -125,6 +130,44 @@ export class ContainerRuntime implements ContainerController {
       if (this.stopping) break;
     }
     return timedOut;
+  }
+
+  /**
+   * Switch to another revision: containers whose state entries did not change keep running,
+   * the others are stopped (last group first) and the new revision's are started group by group.
+   * Resolves with the containers whose goal timed out, like startRevision.
+   */
+  async switchRevision(revision: string, state: State, previous: State): Promise<string[]> {
+    const keep = new Set<string>();
+    for (const platform of state.platforms) {
+      const before = previous.platforms.find((candidate) => candidate.name === platform.name);
+      const status = this.options.system.info(platform.name)?.status;
+      const running = status === 'STARTED' || status === 'READY' || status === 'MOUNTED';
+      if (before !== undefined && running && sameEntries(previous, state, platform.dir, before.group === platform.group)) keep.add(platform.name);
+    }
+    const groups = previous.groups;
+    for (const group of [...groups].reverse()) {
+      const leaving = [...this.tracked.values()].filter((entry) => entry.platform.group === group.name && !keep.has(entry.platform.name));
+      await Promise.all(leaving.map((entry) => this.serialise(entry, () => this.takeDown(entry))));
+    }
+    for (const [name, entry] of this.tracked) {
+      if (keep.has(name)) continue;
+      this.cancelRecovery(entry);
+      entry.handle?.release();
+      this.tracked.delete(name);
+    }
+    this.options.log.info(`switching to revision ${revision}; kept running: ${[...keep].join(', ') || 'none'}`);
+    this.options.system.load(revision, state, keep);
+    return this.startRevision(revision, state, keep);
+  }
+
+  /** A container failed since the given time (stopped, recovering or its goal timed out). */
+  failedSince(names: readonly string[]): string[] {
+    return names.filter((name) => {
+      const entry = this.tracked.get(name);
+      const status = this.options.system.info(name)?.status;
+      return entry === undefined || entry.goalTimedOut || status === 'STOPPED' || status === 'RECOVERING';
+    });
   }
 
   /** Stop every container, last group first, and unmount what we mounted. */
@@ -438,4 +481,13 @@ export class ContainerRuntime implements ContainerController {
       void this.serialise(entry, () => this.bringUp(entry, false));
     }, delaySeconds * 1000);
   }
+}
+
+/** Whether every state entry of a container (`<dir>/...`) is the same in both revisions. */
+function sameEntries(previous: State, next: State, dir: string, sameGroup: boolean): boolean {
+  if (!sameGroup) return false;
+  const prefix = `${dir}/`;
+  const pick = (state: State): string =>
+    JSON.stringify(Object.entries(state.json).filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return pick(previous) === pick(next);
 }

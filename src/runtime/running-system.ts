@@ -69,11 +69,18 @@ export class RunningSystem implements PlatformDirectory {
   onChange: ((name: string, info: PlatformRuntimeInfo) => void) | undefined;
   private readonly runtime = new Map<string, PlatformRuntimeInfo>();
 
-  load(revision: string, state: State): void {
+  /** Make `state` the running one; containers in `keep` carry their runtime info over (not restarted). */
+  load(revision: string, state: State, keep: ReadonlySet<string> = new Set()): void {
     this.revision = revision;
     this.state = state;
+    const previous = new Map(this.runtime);
     this.runtime.clear();
     for (const platform of state.platforms) {
+      const kept = keep.has(platform.name) ? previous.get(platform.name) : undefined;
+      if (kept !== undefined) {
+        this.runtime.set(platform.name, kept);
+        continue;
+      }
       this.runtime.set(platform.name, {
         status: 'INSTALLED',
         initPid: -1,

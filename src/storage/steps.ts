@@ -112,6 +112,27 @@ export class StepStore {
     writeFileDurable(join(directory, 'progress'), JSON.stringify(progress));
   }
 
+  /** MAKE_FACTORY: revision `target` becomes a fresh copy of `source`'s state JSON. */
+  copyStateInto(source: string, target: string): void {
+    const text = this.readState(source);
+    const directory = this.directory(target);
+    const staging = tempPathFor(directory);
+    mkdirSync(join(staging, '.pvr'), { recursive: true, mode: 0o775 });
+    mkdirSync(join(staging, '.pv'), { recursive: true, mode: 0o755 });
+    writeFileDurable(join(staging, '.pvr', 'json'), text);
+    writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY));
+    rmSync(directory, { recursive: true, force: true });
+    renameSync(staging, directory);
+    fsyncDirectory(join(directory, '..'));
+  }
+
+  /** Mark a revision committed (`.pv/done`), as the reference does for its rollback point. */
+  markDone(revision: string): void {
+    const directory = join(this.directory(revision), '.pv');
+    ensureDirectoryDurable(directory);
+    writeFileDurable(join(directory, 'done'), '');
+  }
+
   writeCommitMessage(revision: string, message: string): void {
     if (!this.exists(revision)) throw notFound(RESOURCE_MISSING);
     const directory = join(this.directory(revision), '.pv');
