@@ -4,11 +4,12 @@
  */
 import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pvc, pvctl, pvctlAs, sh } from '../helpers/plan.ts';
-import { lxcPathOf, waitForStatus } from '../helpers/containers.ts';
+import { lxcPathOf, waitFor, waitForStatus } from '../helpers/containers.ts';
 import { CLIENT, SERVER } from '../helpers/examples.ts';
 
 // The plan's appengine: a fresh storage, the two example containers in pvtx.d. Set up in
@@ -17,7 +18,7 @@ let daemon: TestDaemon;
 let S = '';
 let LXC = '';
 t.before(async () => {
-  daemon = await startTestDaemon({ args: ['--pvtx-dir', join(REPO, 'examples', 'pvtx.d')] });
+  daemon = await startTestDaemon({ args: ['--pvtx-dir', join(REPO, 'examples', 'pvtx.d')], env: { PVCTRL_SSH_PORT: String(SSH_PORT) } });
   S = daemon.socket;
   LXC = lxcPathOf(daemon.runDir);
   await waitForStatus(S, SERVER, ['READY']);
@@ -27,6 +28,21 @@ t.teardown(() => daemon?.dispose());
 const lxcLs = (): string => sh(`lxc-ls -f -P ${LXC}`).stdout;
 const lxcLine = (name: string): string => lxcLs().split('\n').find((line) => line.startsWith(`${name} `)) ?? '';
 const tmp = mkdtempSync(join(tmpdir(), 'pvctrl-plan-'));
+/** First bytes a TCP server sends, or `error: …` when nothing listens. */
+const tcpBanner = (port: number): Promise<string> =>
+  new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('data', (chunk) => {
+      resolve(chunk.toString());
+      socket.destroy();
+    });
+    socket.once('error', (error) => resolve(`error: ${error.message}`));
+    setTimeout(() => {
+      resolve('error: no banner');
+      socket.destroy();
+    }, 3000).unref();
+  });
+const SSH_PORT = 20000 + Math.floor(Math.random() * 20000);
 const sha256sum = (path: string): string => sh(`sha256sum ${path} | awk '{print $1}'`).stdout.trim();
 
 t.test('Test 1: Build Info', async (t) => {
@@ -187,6 +203,17 @@ t.test('Test 25: Signal - Alive', async (t) => {
   t.ok(server?.alive !== undefined && server.alive.last_signal_secs <= 2, 'keepalive recorded in /containers');
 });
 
+t.test('Test 27: Commands - Run GC', async (t) => {
+  const unused = sha256sum(`${tmp}/test-2mb.bin`);
+  const result = pvctl(S, ['cmd', 'run-gc']);
+  t.ok(result.code === 0 || result.code === 75, `HTTP 200 OK or 503 with Retry-After (exit ${result.code})`);
+  await waitFor('garbage collected', async () => (JSON.parse(pvctl(S, ['objects', 'ls']).stdout) as { sha256: string }[]).some((object) => object.sha256 === unused) ? undefined : true, 30_000);
+  const objects = JSON.parse(pvctl(S, ['objects', 'ls']).stdout) as { sha256: string }[];
+  t.ok(objects.length >= 4, 'objects of the running revision are kept');
+  t.notOk(objects.some((object) => object.sha256 === unused), 'unused objects removed from storage');
+  t.equal(pvctl(S, ['storage', 'gc']).code, 0, 'POST /storage/gc too');
+});
+
 t.test('Test 28: Container Start/Stop/Restart', async (t) => {
   t.equal(pvctl(S, ['container', 'stop', CLIENT]).code, 0);
   await waitForStatus(S, CLIENT, ['STOPPED']);
@@ -224,11 +251,13 @@ t.test('Test 30: Steps Put State JSON', async (t) => {
   t.ok(steps.some((step) => step.name === 'locals/test-put-rev' && step.commitmsg === 'test put'), 'new revision visible');
 });
 
-t.test('Test 27: Commands - Run GC (POST /storage/gc until the commands queue exists)', async (t) => {
-  const result = pvctl(S, ['storage', 'gc']);
-  t.equal(result.code, 0, 'HTTP 200');
-  t.match(result.stdout, /^\{"reclaimed": \d+\}/);
-  const objects = JSON.parse(pvctl(S, ['objects', 'ls']).stdout) as { sha256: string }[];
-  t.ok(objects.length >= 4, 'objects of the running revision are kept');
-  t.notOk(objects.some((object) => object.sha256 === sha256sum(`${tmp}/test-2mb.bin`)), 'unused objects removed from storage');
+t.test('Test 31: Commands - Enable/Disable SSH', async (t) => {
+  const enable = await waitFor('enable-ssh accepted', async () => (pvctl(S, ['cmd', 'enable-ssh']).code === 0 ? true : undefined), 30_000);
+  t.ok(enable, 'enable-ssh: HTTP 200');
+  await waitFor('ssh listening', async () => ((await tcpBanner(SSH_PORT)).startsWith('SSH-2.0') ? true : undefined), 20_000);
+  t.pass('SSH server answers');
+  const disable = await waitFor('disable-ssh accepted', async () => (pvctl(S, ['cmd', 'disable-ssh']).code === 0 ? true : undefined), 30_000);
+  t.ok(disable, 'disable-ssh: HTTP 200');
+  await waitFor('ssh closed', async () => ((await tcpBanner(SSH_PORT)).startsWith('error') ? true : undefined), 20_000);
+  t.pass('SSH server stopped (temporary, until reboot)');
 });
