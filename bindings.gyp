@@ -12,6 +12,7 @@
         'native/src/peer_creds.cpp',
         'native/src/sha256_ingest.cpp',
         'native/src/lxc_container.cpp',
+        'native/src/kmod_drivers.cpp',
       ],
       # Evaluated in the directory of the including .gyp file and interpreted
       # relative to it, so this stays right wherever the build is staged.
@@ -19,6 +20,8 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         # liblxc headers via pkg-config (empty when they sit in /usr/include).
         "<!@(pkg-config --cflags-only-I lxc | sed 's/-I//g')",
+        # libkmod headers, likewise.
+        "<!@(pkg-config --cflags-only-I libkmod | sed 's/-I//g')",
       ],
       'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', '_GNU_SOURCE' ],
       'cflags!': [ '-fno-exceptions' ],
@@ -27,6 +30,17 @@
       'cflags': [ '-fvisibility=hidden' ],
       'libraries': [ '-lcrypto' ],
       # A separate key so liblxc adds to the list above instead of replacing it.
+      'link_settings': { 'libraries': [ '<!@(pkg-config --libs lxc)', '<!@(pkg-config --libs libkmod)' ] },
+    },
+    {
+      # The process each LXC start is spawned through (native/src/lxc_start_helper.cpp);
+      # it lands next to the .node in build/Release, where src/native/lxc.ts looks for it.
+      'target_name': 'pvctrl-lxc-start',
+      'type': 'executable',
+      'sources': [ 'native/src/lxc_start_helper.cpp' ],
+      'include_dirs': [ "<!@(pkg-config --cflags-only-I lxc | sed 's/-I//g')" ],
+      'cflags_cc!': [ '-std=gnu++17' ],
+      'cflags_cc': [ '-std=c++17', '-O2' ],
       'link_settings': { 'libraries': [ '<!@(pkg-config --libs lxc)' ] },
     },
   ],

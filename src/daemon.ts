@@ -14,6 +14,7 @@ import { deviceFacts, storageJson } from './runtime/device-info.ts';
 import { DaemonSupervisor } from './runtime/daemons.ts';
 import { xconnectDaemonSpec } from './xconnect/command.ts';
 import { KernelDrivers } from './runtime/drivers.ts';
+import { createKmodBackend } from './runtime/kmod-backend.ts';
 import { RunningSystem } from './runtime/running-system.ts';
 import { ContainerRuntime } from './runtime/containers.ts';
 import { execChecked } from './runtime/exec.ts';
@@ -147,7 +148,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   deviceMeta.set('storage', storageJson(measureSpace(layout.root, reservedPercent())));
   deviceMeta.set('pantavisor.status', system.revisionStatus());
 
-  const drivers = new KernelDrivers((alias) => driverAlias(system, alias), undefined, log);
+  const drivers = new KernelDrivers((alias) => driverAlias(system, alias), createKmodBackend(log, options.env ?? process.env), log, (key) => userMeta.get(key));
   const daemons = new DaemonSupervisor({ log });
   daemons.register(xconnectDaemonSpec(layout.socket, options.env ?? process.env));
   const ssh = new SshServer({ keyDir: join(layout.root, 'cache', 'dropbear'), port: sshPort(options.env ?? process.env), log });

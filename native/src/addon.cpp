@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvctrl::InitSha256Ingest(env, exports);
   pvctrl::InitFdIngest(env, exports);
   pvctrl::InitLxcContainer(env, exports);
+  pvctrl::InitKmodDrivers(env, exports);
   return exports;
 }
 

@@ -1,23 +1,48 @@
 /**
  * Driver aliases of the running state's `bsp/drivers.json` (spec §7.10). Loading goes through a
- * module backend (libkmod in the native addon); without one, nothing can be loaded.
+ * module backend (libkmod in the native addon, src/runtime/kmod-backend.ts); without one,
+ * nothing can be loaded.
  */
 import type { DriverManager } from '../api/services.ts';
 import type { Logger } from '../log.ts';
 
 export interface ModuleBackend {
+  /** `modprobe <module string>`: the first word names the module, the rest are its options. */
   load(moduleSpec: string): Promise<void>;
+  /** `modprobe -r <name>`. */
   unload(moduleName: string): Promise<void>;
+}
+
+export type UserMetaLookup = (key: string) => string | undefined;
+
+const PLACEHOLDER = /\$\{user-meta:([^}]*)\}/g;
+
+/**
+ * `${user-meta:KEY}` → the user-meta value, or nothing when the key is unset (REF's
+ * `_sub_meta_values`, so an unset options key simply drops the options). undefined when the
+ * string has a `$` that starts no such placeholder: REF refuses those module strings as illegal.
+ */
+export function substituteUserMeta(moduleSpec: string, lookup: UserMetaLookup): string | undefined {
+  if (moduleSpec.replace(PLACEHOLDER, '').includes('$')) return undefined;
+  return moduleSpec.replace(PLACEHOLDER, (_match, key: string) => lookup(key) ?? '');
+}
+
+/** The module name `modprobe -r` gets: the first word of the (substituted) module string. */
+export function moduleNameOf(moduleSpec: string): string {
+  return moduleSpec.trim().split(/\s+/)[0] ?? '';
 }
 
 export class KernelDrivers implements DriverManager {
   private readonly loaded = new Set<string>();
+  /** REF runs modprobe synchronously, one request at a time; keep requests from interleaving. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     /** Module strings of an alias for this board, or undefined when the alias is not defined. */
     private readonly resolveAlias: (alias: string) => readonly string[] | undefined,
     private readonly backend: ModuleBackend | undefined,
     private readonly log: Logger,
+    private readonly userMeta: UserMetaLookup = () => undefined,
   ) {}
 
   status(alias: string): 'LOADED' | 'UNLOADED' | 'UNKNOWN' {
@@ -25,7 +50,14 @@ export class KernelDrivers implements DriverManager {
     return this.loaded.has(alias) ? 'LOADED' : 'UNLOADED';
   }
 
-  async apply(action: 'load' | 'unload', aliases: readonly string[]): Promise<boolean> {
+  /** Aliases not defined for this board are skipped (nothing to do is success). */
+  apply(action: 'load' | 'unload', aliases: readonly string[]): Promise<boolean> {
+    const run = this.queue.then(() => this.applyNow(action, aliases));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(action: 'load' | 'unload', aliases: readonly string[]): Promise<boolean> {
     let allGood = true;
     for (const alias of aliases) {
       const modules = this.resolveAlias(alias);
@@ -36,19 +68,63 @@ export class KernelDrivers implements DriverManager {
         allGood = false;
         continue;
       }
-      try {
-        if (action === 'load') {
-          for (const spec of modules) await this.backend.load(spec);
-          this.loaded.add(alias);
-        } else {
-          for (const spec of [...modules].reverse()) await this.backend.unload(spec.split(/\s+/)[0] ?? spec);
-          this.loaded.delete(alias);
-        }
-      } catch (error) {
-        this.log.error(`driver ${alias}: ${action} failed: ${(error as Error).message}`);
-        allGood = false;
-      }
+      const ok = action === 'load' ? await this.loadAlias(alias, modules, this.backend) : await this.unloadAlias(alias, modules, this.backend);
+      // Like REF, the alias changes state only when every module went through.
+      if (ok && action === 'load') this.loaded.add(alias);
+      if (ok && action === 'unload') this.loaded.delete(alias);
+      if (ok) this.log.info(`driver ${alias}: ${action === 'load' ? 'loaded' : 'unloaded'} (${modules.length} module${modules.length === 1 ? '' : 's'})`);
+      allGood &&= ok;
     }
     return allGood;
+  }
+
+  /** Every module in list order; REF goes on after a failure, so the others still get their chance. */
+  private async loadAlias(alias: string, modules: readonly string[], backend: ModuleBackend): Promise<boolean> {
+    let failures = 0;
+    for (const written of modules) {
+      const spec = this.substitute(alias, written);
+      if (spec === undefined) {
+        failures++;
+        continue;
+      }
+      try {
+        await backend.load(spec);
+        this.log.debug(`driver ${alias}: loaded "${spec}"`);
+      } catch (error) {
+        failures++;
+        this.log.error(`driver ${alias}: cannot load "${spec}": ${(error as Error).message}`);
+      }
+    }
+    return failures === 0;
+  }
+
+  /** Reverse list order (REF since 029), each by the first word of its module string. */
+  private async unloadAlias(alias: string, modules: readonly string[], backend: ModuleBackend): Promise<boolean> {
+    let failures = 0;
+    for (const written of [...modules].reverse()) {
+      const spec = this.substitute(alias, written);
+      const name = spec === undefined ? '' : moduleNameOf(spec);
+      if (name === '') {
+        failures++;
+        continue;
+      }
+      try {
+        await backend.unload(name);
+        this.log.debug(`driver ${alias}: unloaded "${name}"`);
+      } catch (error) {
+        failures++;
+        this.log.warn(`driver ${alias}: cannot unload "${name}": ${(error as Error).message}`);
+      }
+    }
+    return failures === 0;
+  }
+
+  private substitute(alias: string, written: string): string | undefined {
+    const spec = substituteUserMeta(written, this.userMeta);
+    if (spec === undefined || moduleNameOf(spec) === '') {
+      this.log.warn(`driver ${alias}: illegal module value "${written}"`);
+      return undefined;
+    }
+    return spec;
   }
 }

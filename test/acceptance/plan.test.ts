@@ -12,6 +12,22 @@ import { pvc, pvctl, pvctlAs, sh } from '../helpers/plan.ts';
 import { lxcPathOf, waitFor, waitForStatus } from '../helpers/containers.ts';
 import { CLIENT, SERVER } from '../helpers/examples.ts';
 
+/** First bytes a TCP server sends, or `error: …` when nothing listens. */
+const tcpBanner = (port: number): Promise<string> =>
+  new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('data', (chunk) => {
+      resolve(chunk.toString());
+      socket.destroy();
+    });
+    socket.once('error', (error) => resolve(`error: ${error.message}`));
+    setTimeout(() => {
+      resolve('error: no banner');
+      socket.destroy();
+    }, 3000).unref();
+  });
+const SSH_PORT = 20000 + Math.floor(Math.random() * 20000);
+
 // The plan's appengine: a fresh storage, the two example containers in pvtx.d. Set up in
 // t.before: tap ends a root test that has no subtests yet when the loop waits too long.
 let daemon: TestDaemon;
@@ -28,21 +44,6 @@ t.teardown(() => daemon?.dispose());
 const lxcLs = (): string => sh(`lxc-ls -f -P ${LXC}`).stdout;
 const lxcLine = (name: string): string => lxcLs().split('\n').find((line) => line.startsWith(`${name} `)) ?? '';
 const tmp = mkdtempSync(join(tmpdir(), 'pvctrl-plan-'));
-/** First bytes a TCP server sends, or `error: …` when nothing listens. */
-const tcpBanner = (port: number): Promise<string> =>
-  new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('data', (chunk) => {
-      resolve(chunk.toString());
-      socket.destroy();
-    });
-    socket.once('error', (error) => resolve(`error: ${error.message}`));
-    setTimeout(() => {
-      resolve('error: no banner');
-      socket.destroy();
-    }, 3000).unref();
-  });
-const SSH_PORT = 20000 + Math.floor(Math.random() * 20000);
 const sha256sum = (path: string): string => sh(`sha256sum ${path} | awk '{print $1}'`).stdout.trim();
 
 t.test('Test 1: Build Info', async (t) => {
@@ -185,6 +186,18 @@ t.test('Test 16: Objects PUT - Duplicate Upload (Idempotency)', async (t) => {
   t.equal(pvctl(S, ['objects', 'put', `${tmp}/test-dup.txt`, sha]).code, 0, 'first upload');
   t.equal(pvctl(S, ['objects', 'put', `${tmp}/test-dup.txt`, sha]).code, 0, 'second upload');
   t.equal(readFileSync(join(daemon.storage, 'objects', sha), 'utf8'), 'duplicate test\n');
+});
+
+t.test('Test 22: Drivers List', async (t) => {
+  // pvc http://localhost/drivers | jq .
+  const result = pvc(S, ['http://localhost/drivers']);
+  t.equal(result.status, 200);
+  t.same(JSON.parse(result.body), {}, 'JSON; empty in appengine: the host has no platform, the examples manage no drivers');
+});
+
+t.test('Test 23: Drivers Load/Unload', async (t) => {
+  t.equal(pvc(S, ['-X', 'PUT', 'http://localhost/drivers/load']).status, 200, 'load all: HTTP 200 with nothing to load');
+  t.equal(pvc(S, ['-X', 'PUT', 'http://localhost/drivers/unload']).status, 200, 'unload all: HTTP 200 with nothing to unload');
 });
 
 t.test('Test 24: Signal - Ready', async (t) => {

@@ -1,0 +1,50 @@
+/**
+ * The ModuleBackend that loads drivers in-process through libkmod (src/native/kmod.ts) instead of
+ * REF's `/sbin/modprobe` child: same lookup, dependency order, modprobe.d handling and options,
+ * but on the thread pool, so a slow module init never blocks the API, and with the errno in the
+ * error instead of an exit status.
+ */
+import type { Logger } from '../log.ts';
+import { KmodContext, defaultModuleDir, kmodAvailable, type KmodOptions, type KmodPlanStep } from '../native/kmod.ts';
+import type { ModuleBackend } from './drivers.ts';
+
+export class KmodModuleBackend implements ModuleBackend {
+  constructor(
+    readonly context: KmodContext,
+    private readonly log?: Logger,
+  ) {}
+
+  async load(moduleSpec: string): Promise<void> {
+    this.report('insert', moduleSpec, await this.context.insert(moduleSpec));
+  }
+
+  async unload(moduleName: string): Promise<void> {
+    this.report('remove', moduleName, await this.context.remove(moduleName));
+  }
+
+  private report(action: string, request: string, steps: KmodPlanStep[]): void {
+    if (this.log === undefined) return;
+    // An empty plan is worth saying: already loaded, built in, or blacklisted.
+    const done = steps.map((step) => `${step.action} ${step.module}${step.options.trim() !== '' ? ` ${step.options.trim()}` : ''}`);
+    this.log.debug(`kmod ${action} "${request}": ${done.length > 0 ? done.join(', ') : 'nothing to do'}`);
+  }
+}
+
+/**
+ * The backend for the daemon, or undefined when the addon has no kmod exports (KernelDrivers
+ * then reports every load as failed). The module tree is `$PVCTRL_MODULES_DIR` from `env`, else
+ * `/lib/modules/<uname -r>`, unless options name one.
+ */
+export function createKmodBackend(
+  log: Logger,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: KmodOptions = {},
+): KmodModuleBackend | undefined {
+  if (!kmodAvailable()) {
+    log.warn('native addon without libkmod support: drivers cannot be loaded');
+    return undefined;
+  }
+  const context = new KmodContext({ moduleDir: defaultModuleDir(env), ...options });
+  log.debug(`drivers: kernel modules from ${context.moduleDir}`);
+  return new KmodModuleBackend(context, log);
+}
