@@ -33,11 +33,13 @@ function stopper(child: ChildProcess, dir: string): () => Promise<void> {
   };
 }
 
-export async function startDaemon(): Promise<Started> {
+/** @param env extra environment for the daemon (e.g. PVCTRL_UPLOAD_FASTPATH=0) */
+export async function startDaemon(env: Record<string, string> = {}): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'pvctrl-bench-'));
   const socket = join(dir, 'run', 'pv-ctrl');
   const child = spawn(join(REPO, 'bin', 'pv-ctrl'), ['--storage', join(dir, 'storage'), '--rundir', join(dir, 'run'), '--log-level', 'warn'], {
     stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
   });
   await waitForSocket(socket, child);
   return { process: child, socket, dir, stop: stopper(child, dir) };
@@ -74,3 +76,9 @@ export function rssOf(pid: number): number {
 
 export const mb = (bytes: number): string => (bytes / 1e6).toFixed(1);
 export const ratio = (value: number, baseline: number): string => (value / baseline).toFixed(2);
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}

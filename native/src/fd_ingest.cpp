@@ -11,9 +11,12 @@
 // every other async task of the addon, and an upload holding a pool thread for
 // seconds would stall small uploads and sha256File behind it.
 //  - reader: recv(MSG_DONTWAIT) + poll into fixed buffers, hashing each piece
-//    as it arrives (the bytes are still in cache);
+//    as it arrives (the bytes are still in this core's cache);
 //  - writer: write(2) + sync_file_range for each full buffer, and the free
 //    space checks.
+// A third thread for hashing measured slower on the 2-vCPU development VM
+// (658 vs 766 MB/s median, docs/native-ingest.md): the data then crosses cores
+// and three busy threads plus the client fight over two CPUs.
 // A small ring of buffers between them bounds memory per upload and turns a
 // slow disk into backpressure on the client (the reader stops reading).
 #include <fcntl.h>
@@ -295,7 +298,12 @@ struct Job {
     uint64_t remaining = length;
     auto lastData = Clock::now();
     while (remaining > 0 && !cancel.load(std::memory_order_acquire)) {
-      if (current == nullptr && (current = AcquireFree()) == nullptr) return;
+      if (current == nullptr) {
+        // Time spent waiting for the disk is not the client being idle.
+        const auto waitStart = Clock::now();
+        if ((current = AcquireFree()) == nullptr) return;
+        lastData += Clock::now() - waitStart;
+      }
       const size_t space = current->data.size() - current->used;
       const size_t want = static_cast<size_t>(std::min<uint64_t>(space, remaining));
       const ssize_t n = ::recv(sock, current->data.data() + current->used, want, MSG_DONTWAIT);
@@ -510,9 +518,9 @@ class FdIngest : public Napi::ObjectWrap<FdIngest> {
     struct stat stats {};
     if (::fstat(fd, &stats) != 0) throw ErrnoError(env, "fdIngest.run", "fstat", errno);
     if (!S_ISSOCK(stats.st_mode)) throw ErrnoError(env, "fdIngest.run", "fstat", ENOTSOCK);
-    // Our own descriptor for the same connection: Bun closes its fd when the
-    // peer hangs up (even while paused), and that number could be reused by
-    // another open() while we still read from it.
+    // Our own descriptor for the same connection: the server may destroy the
+    // socket (shutdown, an error elsewhere) while we read, and the closed fd
+    // number could be reused by another open() before our next recv().
     const int sock = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (sock < 0) throw ErrnoError(env, "fdIngest.run", "fcntl(F_DUPFD_CLOEXEC)", errno);
 

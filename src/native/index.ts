@@ -43,15 +43,53 @@ export interface NativeIngestHandle {
   readonly bufferedBytes: number;
 }
 
+export interface FdIngestOptions {
+  /** Size of each buffer between the reader and the writer thread (default 512 KiB). */
+  bufferBytes?: number;
+  /** Number of those buffers: memory per upload is bufferBytes × buffers (default 4). */
+  buffers?: number;
+  /** The run fails with ETIMEDOUT after this long without a body byte (default 60 000). */
+  idleTimeoutMs?: number;
+  /**
+   * Bytes the upload may use; counted down per write and re-measured every 8 MiB as
+   * statfs free − spaceReserve, like the JS path. Exceeding it fails with ENOSPC.
+   * Without it only the file system's own ENOSPC stops the upload.
+   */
+  spaceBudget?: number;
+  /** Bytes of free space that must stay free (the configured reserve); see spaceBudget. */
+  spaceReserve?: number;
+  /** sync_file_range(WRITE) after each buffer (default true). */
+  earlyWriteback?: boolean;
+}
+
+/**
+ * The addon's FdIngest instance (native/src/fd_ingest.cpp): hashes and writes a body read
+ * straight from a connection fd, on two threads of its own.
+ */
+export interface FdIngestHandle {
+  /**
+   * Ingest `prefix`, then exactly `length` bytes read from `fd` (dup'ed; the caller keeps
+   * its fd). Resolves after fsync + close. Rejects with code ECONNRESET when the peer
+   * closes early, ETIMEDOUT when idle, ENOSPC/EDQUOT when out of space (only after the rest
+   * of the body was drained, so the client can read the answer), ECANCELED after abort().
+   */
+  run(fd: number, prefix: Uint8Array, length: number): Promise<NativeIngestResult>;
+  /** Stop a running read and unlink the temp file (also after success); idempotent. */
+  abort(): Promise<void>;
+  /** Body bytes taken in so far (prefix included); safe to poll while running. */
+  readonly received: number;
+}
+
 export interface NativeAddon {
   peerCredentials(fd: number): PeerCredentials;
   closeFd(fd: number): void;
   NativeIngest: new (path: string, options?: NativeIngestOptions) => NativeIngestHandle;
   sha256File(path: string): Promise<string>;
+  FdIngest: new (path: string, options?: FdIngestOptions) => FdIngestHandle;
 }
 
 /** Names every export the facade relies on; a stale build missing one is refused. */
-export const NATIVE_EXPORTS = ['peerCredentials', 'closeFd', 'NativeIngest', 'sha256File'] as const;
+export const NATIVE_EXPORTS = ['peerCredentials', 'closeFd', 'NativeIngest', 'sha256File', 'FdIngest'] as const;
 
 /** Where the addon is looked for, in order. */
 export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -149,6 +187,12 @@ export function pidfdPid(pidfd: number): number {
 export function createNativeIngest(path: string, options?: NativeIngestOptions): NativeIngestHandle {
   const { NativeIngest } = nativeAddon();
   return options === undefined ? new NativeIngest(path) : new NativeIngest(path, options);
+}
+
+/** O_CREAT|O_EXCL temp file for a body read straight from a connection fd (see FdIngestHandle). */
+export function createFdIngest(path: string, options?: FdIngestOptions): FdIngestHandle {
+  const { FdIngest } = nativeAddon();
+  return options === undefined ? new FdIngest(path) : new FdIngest(path, options);
 }
 
 /** SHA-256 of a file, read and hashed on the thread pool. */

@@ -218,6 +218,10 @@ export class PvCtrlServer {
    * waiting for `100 Continue` will not send it at all.
    */
   private async finishBody(res: ServerResponse, body: IncomingBody, expectsContinue: boolean): Promise<void> {
+    if (body.detached) {
+      closeAfterAnswer(res, body);
+      return;
+    }
     if (!body.present || body.consumed) return;
     if (!body.reading && !expectsContinue && body.declaredLength !== undefined && body.declaredLength <= DRAIN_LIMIT) {
       await body.drain();
@@ -225,6 +229,19 @@ export class PvCtrlServer {
       res.setHeader('Connection', 'close');
     }
   }
+}
+
+/**
+ * After the upload fast path Bun's parser still waits for body bytes it will never see, so the
+ * connection cannot carry another request: say so, and close once the answer is flushed (Bun
+ * does on `Connection: close`; the listener makes it independent of that).
+ */
+function closeAfterAnswer(res: ServerResponse, body: IncomingBody): void {
+  const socket = body.connection;
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  res.once('finish', () => {
+    if (!socket.destroyed && !socket.writableEnded) socket.destroySoon();
+  });
 }
 
 /** Missing or empty Host is fine (HTTP/1.0); otherwise it must be `localhost`, any port. */

@@ -8,7 +8,7 @@
  * measured better on the development VM; docs/native-ingest.md has the numbers.
  */
 import { close, closeSync, constants, fsync, openSync, read, unlink, write } from 'node:fs';
-import { createNativeIngest, nativeSha256File, type NativeIngestHandle } from '../native/index.ts';
+import { createFdIngest, createNativeIngest, nativeSha256File, type FdIngestOptions, type NativeIngestHandle } from '../native/index.ts';
 
 export interface IngestResult {
   /** lower-case hex */
@@ -234,6 +234,24 @@ function adaptNative(handle: NativeIngestHandle): ObjectIngest {
     finish: () => handle.finish(),
     abort: () => handle.abort(),
   };
+}
+
+/**
+ * Ingest of a request body read straight from the connection fd by native threads (the upload
+ * fast path, docs/native-ingest.md). Same temp-file contract as ObjectIngest: O_EXCL, 0644,
+ * fsync'ed and closed when `run` resolves, removed by `abort`.
+ */
+export interface SocketIngest {
+  /** `prefix` (body bytes already read by Bun), then exactly `length` bytes from `fd`. */
+  run(fd: number, prefix: Uint8Array, length: number): Promise<IngestResult>;
+  /** Stop reading and unlink the temp file; safe at any time, idempotent. */
+  abort(): Promise<void>;
+  /** Bytes taken in so far. */
+  readonly received: number;
+}
+
+export function openSocketIngest(tempPath: string, options: FdIngestOptions = {}): SocketIngest {
+  return createFdIngest(tempPath, options);
 }
 
 /** Loop-thread hashing of a file read in 1 MiB async slices. */

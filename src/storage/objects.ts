@@ -3,11 +3,11 @@
  * temp file while hashing and are published (fsync → rename → fsync(dir)) only when the digest
  * matches the name, so a listed object always hashes to its name.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PvError, badRequest, errnoCode, insufficientStorage, unprocessable } from '../errors.ts';
 import { publishDurable, tempPathFor } from './durable.ts';
-import { openIngest, sha256File } from './ingest.ts';
+import { openIngest, openSocketIngest, sha256File } from './ingest.ts';
 
 export const BAD_OBJECT_NAME = 'Request has bad object name';
 export const BAD_CHECKSUM = 'Object has bad checksum';
@@ -21,6 +21,55 @@ export interface UploadSource {
   declaredLength: number | undefined;
   pipe(consume: (chunk: Uint8Array) => void | Promise<void>): Promise<void>;
   drain(): Promise<void>;
+  /**
+   * Hand the unread rest of the body over for a native read from the connection; undefined
+   * when this body cannot be (then nothing changed and `pipe` still works).
+   */
+  takeOver?(): Promise<DirectBody | undefined>;
+}
+
+/** A request body whose remaining bytes are read natively from the connection fd. */
+export interface DirectBody {
+  /** Connection fd; its owner keeps it (the native reader works on a dup). */
+  readonly fd: number;
+  /** Body bytes already read from the connection, in order; they precede everything on the fd. */
+  readonly prefix: Buffer;
+  /** Body bytes still to read from the fd. */
+  readonly remaining: number;
+  /** Run `listener` once if the connection closes; returns the unsubscribe function. */
+  onClose(listener: () => void): () => void;
+  /** Throws if anyone else read from the connection since the hand-off (call after the native read). */
+  assertUntouched(): void;
+  /** The error to report when a native read failure means the client is gone, else undefined. */
+  clientGone(error: unknown): Error | undefined;
+}
+
+/** Content-Length from which uploads take the fast path; smaller bodies gain nothing from it. */
+export const FAST_PATH_MIN_BYTES = 1024 * 1024;
+/** `PVCTRL_UPLOAD_FASTPATH=0` keeps every upload on the JS path (benchmarks, diagnosis). */
+export const FAST_PATH_ENV = 'PVCTRL_UPLOAD_FASTPATH';
+/**
+ * A client that sends no body byte for this long loses its upload: the native reader holds two
+ * threads and a temp file, which a stalled client must not pin forever. Overridable through
+ * `PVCTRL_UPLOAD_IDLE_TIMEOUT_MS` (tests).
+ */
+const FAST_PATH_IDLE_TIMEOUT_MS = 60_000;
+export const FAST_PATH_IDLE_ENV = 'PVCTRL_UPLOAD_IDLE_TIMEOUT_MS';
+/** How often a native upload reports progress to the JS side (GC hold-off, debug log). */
+const FAST_PATH_PROGRESS_MS = 100;
+/**
+ * Each fast-path upload runs two threads of its own; beyond this many at once, further uploads
+ * take the JS path instead of piling up threads (two already saturate the development VM).
+ */
+export const FAST_PATH_MAX_CONCURRENT = 8;
+
+export function uploadFastPathEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[FAST_PATH_ENV] !== '0';
+}
+
+function fastPathIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env[FAST_PATH_IDLE_ENV]);
+  return Number.isInteger(value) && value > 0 && value <= 2 ** 31 - 1 ? value : FAST_PATH_IDLE_TIMEOUT_MS;
 }
 
 export type UploadOutcome = 'stored' | 'already-present';
@@ -38,6 +87,7 @@ export class ObjectStore {
   private readonly inFlight = new Set<string>();
   /** Last time an upload made progress; the automatic threshold GC holds off after it (spec §11.3). */
   lastUploadActivity = 0;
+  private directUploads = 0;
 
   constructor(
     readonly directory: string,
@@ -93,6 +143,15 @@ export class ObjectStore {
     if (source.declaredLength !== undefined && source.declaredLength > this.realFree()) throw insufficientStorage();
 
     const temp = tempPathFor(target);
+    if (
+      source.takeOver !== undefined &&
+      uploadFastPathEnabled() &&
+      (source.declaredLength ?? 0) >= FAST_PATH_MIN_BYTES &&
+      this.directUploads < FAST_PATH_MAX_CONCURRENT
+    ) {
+      const direct = await source.takeOver();
+      if (direct !== undefined) return this.uploadDirect(sha, target, temp, direct, onProgress);
+    }
     const ingest = openIngest(temp);
     this.inFlight.add(temp);
     let budget = this.realFree();
@@ -125,6 +184,49 @@ export class ObjectStore {
       if (errnoCode(error) === 'ENOSPC' || errnoCode(error) === 'EDQUOT') throw insufficientStorage();
       throw error;
     } finally {
+      this.inFlight.delete(temp);
+    }
+  }
+
+  /** The fast path: same checks and durability as `upload`, with the body read natively. */
+  private async uploadDirect(sha: string, target: string, temp: string, body: DirectBody, onProgress: (received: number) => void): Promise<UploadOutcome> {
+    const budget = this.realFree();
+    // realFree() is statfs free minus the configured reserve; the native writer re-measures
+    // statfs itself every 8 MiB, so it needs the reserve, not the free figure of this instant.
+    const stats = statfsSync(this.directory);
+    const reserve = Math.max(0, Number(stats.bfree) * Number(stats.bsize) - budget);
+    const ingest = openSocketIngest(temp, { spaceBudget: budget, spaceReserve: reserve, idleTimeoutMs: fastPathIdleTimeoutMs() });
+    this.inFlight.add(temp);
+    this.directUploads++;
+    this.lastUploadActivity = Date.now();
+    let seen = 0;
+    let reported = 0;
+    const progress = setInterval(() => {
+      const received = ingest.received;
+      if (received === seen) return;
+      seen = received;
+      this.lastUploadActivity = Date.now();
+      if (received - reported >= PROGRESS_STEP) {
+        reported = received;
+        onProgress(received);
+      }
+    }, FAST_PATH_PROGRESS_MS);
+    // Also covers the server destroying the connection (shutdown): the read stops at once.
+    const unsubscribe = body.onClose(() => void ingest.abort().catch(() => undefined));
+    try {
+      const result = await ingest.run(body.fd, body.prefix, body.remaining);
+      body.assertUntouched();
+      if (result.sha256 !== sha) throw unprocessable(BAD_CHECKSUM);
+      publishDurable(temp, target);
+      return 'stored';
+    } catch (error) {
+      await ingest.abort().catch(() => undefined);
+      if (errnoCode(error) === 'ENOSPC' || errnoCode(error) === 'EDQUOT') throw insufficientStorage();
+      throw body.clientGone(error) ?? error;
+    } finally {
+      clearInterval(progress);
+      unsubscribe();
+      this.directUploads--;
       this.inFlight.delete(temp);
     }
   }
