@@ -31,7 +31,8 @@ t.test('bindings.gyp builds with the node-gyp bundled with npm', { skip: !exists
   const names = (addon: object): string[] => Object.keys(addon).sort();
   t.same(names(gyp), [...ALL_EXPORTS].sort(), 'gyp build exposes the facade exports');
   t.same(names(gyp), names(nativeAddon()), 'same exports as the cmake-js build');
-  for (const name of ALL_EXPORTS) t.equal(typeof gyp[name], 'function', `${name} is a function`);
+  const exported = gyp as unknown as Record<string, unknown>;
+  for (const name of ALL_EXPORTS) t.equal(typeof exported[name], 'function', `${name} is a function`);
 
   // Exceptions must be compiled in (NAPI_CPP_EXCEPTIONS with -fexceptions):
   // otherwise a bad argument would abort the process instead of throwing.
