@@ -1,28 +1,29 @@
 // liblxc binding: one `LxcContainer` object per lxc_container reference.
 //
-// Everything that can block (start, shutdown, stop, wait) runs on the thread
-// pool as an AsyncWorker that holds its own lxc_container reference and pins
+// Everything that can block (start, shutdown, stop, wait) runs on a thread of
+// its own (see LxcTask) that holds its own lxc_container reference and pins
 // the JS wrapper, so release() or garbage collection while a task is in
 // flight is safe. Quick command-socket queries (state, initPid, isRunning) and
 // in-memory config edits stay synchronous.
 //
-// Starting from a multithreaded process: liblxc only allows daemonized starts
-// there, and a daemonized start is built for the lxc-start tool, whose
-// process waits for RUNNING and then exits. liblxc records the calling
-// process as the "transient" pid and the new monitor moves it into the
-// monitor's cgroup (lxc.monitor/<name>); for a long-lived daemon that would
-// drag the daemon from cgroup to cgroup and keep the monitor cgroup from being
-// removed at stop. So, like Pantavisor's pv_lxc, each start runs in a
-// short-lived child forked from the worker thread: the child is the transient
-// process, calls start(), reports the result through a pipe and exits, while
-// the monitor it leaves behind is reparented to init. The child also drops
-// the runtime's signal state (handlers, ignored signals such as SIGPIPE, the
-// worker thread's blocked mask), which liblxc would otherwise pass on to the
-// monitor and to the container's init.
+// Starting: liblxc only allows daemonized starts from a threaded process,
+// and a daemonized start fork()s the calling process to make the container's
+// monitor. Called from the daemon, every monitor would be a copy-on-write
+// snapshot of the whole runtime heap for as long as its container runs
+// (measured ~200 MiB private per monitor after the daemon's heap moved on),
+// and liblxc would also move the daemon itself into the monitor's cgroup
+// (it treats the caller as the short-lived lxc-start process). So each start
+// posix_spawn()s the small pvctrl-lxc-start helper (lxc_start_helper.cpp)
+// with a clean signal state; the helper loads the config saved from memory,
+// starts the container, reports through a pipe and exits, and the monitor it
+// leaves behind is reparented to init. Nothing in this file forks.
 #include <fcntl.h>
 #include <lxc/lxccontainer.h>
 #include <lxc/version.h>
+#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -42,24 +45,7 @@ namespace pvctrl {
 
 namespace {
 
-// Runs in the start child, which is single-threaded, so only
-// async-signal-safe calls are needed and used.
-void ResetSignals() {
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof(dfl));
-  dfl.sa_handler = SIG_DFL;
-  sigemptyset(&dfl.sa_mask);
-  for (int sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    // glibc-internal realtime signals answer EINVAL; nothing to undo there.
-    sigaction(sig, &dfl, nullptr);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-// What the start child reports; written once, atomically (< PIPE_BUF).
+// What pvctrl-lxc-start reports (same layout there); one write < PIPE_BUF.
 struct StartReport {
   int started;
   int errorNum;
@@ -211,45 +197,82 @@ std::string DescribeStatus(int status) {
   return "status unknown";
 }
 
+// lxc_container::wait() with timeout 0 is documented as "do not wait", but
+// liblxc turns it into SO_RCVTIMEO = 0 on the state socket, which blocks
+// forever when the state is not reached yet. Answer 0 from the current state.
+bool WaitForState(lxc_container* c, const char* state, int timeout) {
+  if (timeout == 0) {
+    const char* now = c->state(c);
+    return now != nullptr && std::strcmp(now, state) == 0;
+  }
+  return c->wait(c, state, timeout);
+}
+
 class LxcContainer;
 
-// Base for the blocking operations: owns an lxc_container reference for its
-// whole life and resolves/rejects one promise on the JS thread.
-class LxcTask : public Napi::AsyncWorker {
+// Base for the blocking operations. Each one runs on a thread of its own, not
+// on the runtime's shared thread pool: under Bun that pool has as many
+// threads as CPUs (2 on the reference device), and a shutdown waiting 30 s
+// for a container would stall every sha256/ingest task queued behind it
+// (measured: a tiny sha256File took 3.9 s while eight 2-s waits ran). A
+// thread-safe function brings the result back to the JS thread and keeps the
+// event loop alive meanwhile, like async work would.
+//
+// A task owns an lxc_container reference for its whole life and pins the JS
+// wrapper, so release() or garbage collection in the meantime is harmless.
+class LxcTask {
  public:
   LxcTask(Napi::Env env, const char* resource, Napi::Object owner, lxc_container* c, std::string name)
-      : Napi::AsyncWorker(env, resource),
-        deferred_(Napi::Promise::Deferred::New(env)),
+      : deferred_(Napi::Promise::Deferred::New(env)),
         owner_(Napi::Persistent(owner)),
+        resource_(resource),
         c_(c),
         name_(std::move(name)) {
     lxc_container_get(c_);
   }
 
-  ~LxcTask() override { lxc_container_put(c_); }
+  virtual ~LxcTask() { lxc_container_put(c_); }
+
+  LxcTask(const LxcTask&) = delete;
+  LxcTask& operator=(const LxcTask&) = delete;
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
-  // node-addon-api sends a C++ exception thrown by Execute() (bad_alloc) here.
-  void OnError(const Napi::Error& error) override {
-    Finished();
-    deferred_.Reject(error.Value());
-  }
-
-  void OnOK() override {
-    Finished();
-    Napi::Env env = Env();
-    if (!failure_.empty()) {
-      Napi::Error error = CodedError(env, failure_, code_);
-      if (!logFile_.empty()) error.Set("logFile", Napi::String::New(env, logFile_));
-      if (errorNum_ != 0) error.Set("errorNum", Napi::Number::New(env, errorNum_));
-      deferred_.Reject(error.Value());
-      return;
+  // Takes ownership of `task`; it is deleted on the JS thread once settled.
+  static void Queue(Napi::Env env, LxcTask* task) {
+    Napi::Function noop = Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
+    Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(env, noop, task->resource_, 0, 1);
+    try {
+      std::thread([task, tsfn]() mutable {
+        pthread_setname_np(pthread_self(), "pvctrl-lxc");
+        try {
+          task->Execute();
+        } catch (const std::exception& error) {
+          task->failure_ = Where(task->resource_, task->name_) + ": " + error.what();
+          task->code_ = "ERR_LXC_INTERNAL";
+        }
+        const napi_status status = tsfn.BlockingCall(task, [](Napi::Env env, Napi::Function, LxcTask* done) {
+          done->Settle(env);
+          delete done;
+        });
+        // napi_closing: the environment is being torn down and will never
+        // run the callback; the task's JS references die with it, so leaking
+        // it is the only safe choice.
+        (void)status;
+        tsfn.Release();
+      }).detach();
+    } catch (const std::system_error& error) {
+      tsfn.Release();
+      Napi::Error failure = CodedError(env, Where(task->resource_, task->name_) + ": cannot start thread: " + error.what(),
+                                       "ERR_LXC_INTERNAL");
+      task->Finished();
+      task->deferred_.Reject(failure.Value());
+      delete task;
     }
-    deferred_.Resolve(Result(env));
   }
 
  protected:
+  virtual void Execute() = 0;
   virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
   virtual void Finished() {}
 
@@ -260,12 +283,27 @@ class LxcTask : public Napi::AsyncWorker {
 
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference owner_;  // keeps the wrapper (and its state) alive
+  const char* resource_;         // operation name for messages ("start", ...)
   lxc_container* c_;
   const std::string name_;
   std::string failure_;
   const char* code_ = "";
   std::string logFile_;
   int errorNum_ = 0;
+
+ private:
+  void Settle(Napi::Env env) {
+    Napi::HandleScope scope(env);
+    Finished();
+    if (!failure_.empty()) {
+      Napi::Error error = CodedError(env, failure_, code_);
+      if (!logFile_.empty()) error.Set("logFile", Napi::String::New(env, logFile_));
+      if (errorNum_ != 0) error.Set("errorNum", Napi::Number::New(env, errorNum_));
+      deferred_.Reject(error.Value());
+      return;
+    }
+    deferred_.Resolve(Result(env));
+  }
 };
 
 class LxcContainer : public Napi::ObjectWrap<LxcContainer> {
@@ -324,10 +362,9 @@ class LxcContainer : public Napi::ObjectWrap<LxcContainer> {
     return c_;
   }
 
-  // Config calls take the container's in-memory lock. If one held it at the
-  // moment the start child is forked, the child would inherit a lock nobody
-  // can release and hang in start(); config edits mid-start would also not
-  // reach the child anyway. State queries use the command socket, no lock.
+  // start() snapshots the config on its thread (save_config) for the helper;
+  // an edit racing with that would or would not make it into the started
+  // container depending on timing, so config calls wait for start to settle.
   void RequireIdle(Napi::Env env, const char* op) {
     if (starting_) throw CodedError(env, Where(op, name_) + ": not allowed while start() is in progress", "ERR_LXC_BUSY");
   }
@@ -446,11 +483,45 @@ class LxcContainer : public Napi::ObjectWrap<LxcContainer> {
   bool starting_ = false;
 };
 
+// Every catchable signal, including the libc-internal ones (32, 33) that
+// sigfillset()/sigaddset() refuse. posix_spawn() sets signals missing from
+// the "default" set to SIG_IGN in the child when the parent handles them, and
+// an ignored disposition survives exec: without the raw bits the helper, the
+// monitor and the container's init would all start with 32 and 33 ignored.
+// sigset_t is an array of unsigned long holding signal n at bit n-1 on
+// Linux (glibc and musl alike).
+sigset_t EverySignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  auto* words = reinterpret_cast<unsigned long*>(&set);
+  constexpr int kBits = 8 * sizeof(unsigned long);
+  for (int sig = 1; sig < NSIG && (sig - 1) / kBits < static_cast<int>(sizeof(set) / sizeof(unsigned long)); sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    words[(sig - 1) / kBits] |= 1UL << ((sig - 1) % kBits);
+  }
+  return set;
+}
+
+// Moves an fd to >= 10 (close-on-exec) so the dup2() file actions onto 3
+// and 4 can never clobber each other or stdio.
+int HighFd(int fd) {
+  if (fd < 0 || fd >= 10) return fd;
+  const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  const int err = errno;
+  ::close(fd);
+  errno = err;
+  return high;
+}
+
 class StartTask : public LxcTask {
  public:
   StartTask(Napi::Env env, Napi::Object owner, LxcContainer* wrapper, lxc_container* c, std::string name,
-            std::vector<std::string> argv, std::string logFile)
-      : LxcTask(env, "pvctrl.lxcStart", owner, c, std::move(name)), wrapper_(wrapper), argv_(std::move(argv)) {
+            std::string lxcPath, std::string helper, std::vector<std::string> argv, std::string logFile)
+      : LxcTask(env, "start", owner, c, std::move(name)),
+        wrapper_(wrapper),
+        lxcPath_(std::move(lxcPath)),
+        helper_(std::move(helper)),
+        argv_(std::move(argv)) {
     logFile_ = std::move(logFile);
   }
 
@@ -460,54 +531,10 @@ class StartTask : public LxcTask {
       logFile_.clear();
       return;
     }
-    // Everything the child needs is prepared here: after fork() it may only
-    // call into liblxc and async-signal-safe functions.
-    std::vector<char*> argv;
-    for (std::string& arg : argv_) argv.push_back(&arg[0]);
-    argv.push_back(nullptr);
-    char* const* argvp = argv_.empty() ? nullptr : argv.data();
     const off_t logOffset = FileSize(logFile_);
-
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
-      Fail("start", std::string("pipe2 failed: ") + std::strerror(errno), "ERR_LXC_START");
-      return;
-    }
-    const pid_t child = ::fork();
-    if (child < 0) {
-      const int err = errno;
-      ::close(pipefd[0]);
-      ::close(pipefd[1]);
-      Fail("start", std::string("fork failed: ") + std::strerror(err), "ERR_LXC_START");
-      return;
-    }
-    if (child == 0) {
-      ::close(pipefd[0]);
-      ResetSignals();
-      StartReport report{0, 0};
-      report.started = c_->start(c_, 0, argvp) ? 1 : 0;
-      report.errorNum = c_->error_num;
-      while (::write(pipefd[1], &report, sizeof(report)) < 0 && errno == EINTR) {
-      }
-      // _exit: the runtime's atexit handlers belong to the parent.
-      ::_exit(report.started ? 0 : 1);
-    }
-    ::close(pipefd[1]);
-    // The report, not the exit status, carries the result: the runtime may
-    // reap children it did not spawn, and then waitpid() sees ECHILD.
     StartReport report{0, 0};
-    ssize_t got;
-    do {
-      got = ::read(pipefd[0], &report, sizeof(report));
-    } while (got < 0 && errno == EINTR);
-    ::close(pipefd[0]);
     int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (got != static_cast<ssize_t>(sizeof(report))) {
-      Fail("start", "the start helper process died before reporting (" + DescribeStatus(status) + ")", "ERR_LXC_START");
-      return;
-    }
+    if (!RunHelper(report, status)) return;
     if (report.started) return;
 
     errorNum_ = report.errorNum;
@@ -523,18 +550,112 @@ class StartTask : public LxcTask {
   void Finished() override { wrapper_->StartFinished(); }
 
  private:
+  // Saves the config into a memfd, spawns the helper on it and collects the
+  // report. Returns false after Fail() when the helper could not do its job.
+  bool RunHelper(StartReport& report, int& status) {
+    int config = HighFd(::memfd_create("pvctrl-lxc-config", MFD_CLOEXEC));
+    if (config < 0) return Errno("memfd_create");
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+      ::close(config);
+      return Errno("pipe2");
+    }
+    const int readEnd = HighFd(pipefd[0]);
+    const int writeEnd = HighFd(pipefd[1]);
+    auto closeAll = [&] {
+      for (int fd : {config, readEnd, writeEnd})
+        if (fd >= 0) ::close(fd);
+    };
+    if (readEnd < 0 || writeEnd < 0) {
+      const int err = errno;
+      closeAll();
+      errno = err;
+      return Errno("fcntl");
+    }
+    // save_config() writes liblxc's unexpanded config: every line loaded
+    // plus every set/clear since, includes kept as lxc.include lines.
+    const std::string configPath = "/proc/self/fd/" + std::to_string(config);
+    if (!c_->save_config(c_, configPath.c_str())) {
+      closeAll();
+      Fail("start", "cannot serialise the config for " + helper_, "ERR_LXC_START");
+      return false;
+    }
+
+    std::vector<std::string> args = {helper_, name_, lxcPath_, "/proc/self/fd/3", "4"};
+    if (!argv_.empty()) {
+      args.push_back("--");
+      args.insert(args.end(), argv_.begin(), argv_.end());
+    }
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(&arg[0]);
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, config, 3);
+    posix_spawn_file_actions_adddup2(&actions, writeEnd, 4);
+    // The runtime ignores SIGPIPE and blocks signals on its threads; the
+    // monitor and the container's init would inherit both through liblxc.
+    sigset_t none;
+    sigemptyset(&none);
+    const sigset_t all = EverySignal();
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = -1;
+    const int spawned = ::posix_spawn(&pid, helper_.c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    ::close(config);
+    ::close(writeEnd);
+    if (spawned != 0) {
+      ::close(readEnd);
+      errno = spawned;
+      return Errno(("posix_spawn " + helper_).c_str());
+    }
+
+    // The report, not the exit status, carries the result: the runtime may
+    // reap children it did not spawn itself, and then waitpid() sees ECHILD.
+    ssize_t got;
+    do {
+      got = ::read(readEnd, &report, sizeof(report));
+    } while (got < 0 && errno == EINTR);
+    ::close(readEnd);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (got != static_cast<ssize_t>(sizeof(report))) {
+      Fail("start", helper_ + " died before reporting (" + DescribeStatus(status) + ")", "ERR_LXC_START");
+      return false;
+    }
+    return true;
+  }
+
+  bool Errno(const std::string& call) {
+    Fail("start", call + " failed: " + std::strerror(errno), "ERR_LXC_START");
+    return false;
+  }
+
   LxcContainer* wrapper_;  // alive: owner_ pins its JS object
+  const std::string lxcPath_;
+  const std::string helper_;
   std::vector<std::string> argv_;
 };
 
 Napi::Value LxcContainer::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() > 1) throw Napi::TypeError::New(env, "start: expected 0 or 1 arguments, got " + std::to_string(info.Length()));
+  if (info.Length() < 1 || info.Length() > 2) {
+    throw Napi::TypeError::New(env, "start: expected 1 or 2 arguments, got " + std::to_string(info.Length()));
+  }
   const std::string where = Where("start", name_);
+  const std::string helper = RequirePath(info, 0, "start", "helper");
+  if (helper[0] != '/') throw Napi::TypeError::New(env, where + ": helper must be an absolute path");
   std::vector<std::string> argv;
-  if (info.Length() == 1 && !info[0].IsUndefined()) {
-    if (!info[0].IsArray()) throw Napi::TypeError::New(env, where + ": argv must be an array of strings");
-    Napi::Array array = info[0].As<Napi::Array>();
+  if (info.Length() == 2 && !info[1].IsUndefined()) {
+    if (!info[1].IsArray()) throw Napi::TypeError::New(env, where + ": argv must be an array of strings");
+    Napi::Array array = info[1].As<Napi::Array>();
     if (array.Length() == 0) throw Napi::TypeError::New(env, where + ": argv must not be empty");
     for (uint32_t i = 0; i < array.Length(); i++) {
       Napi::Value item = array.Get(i);
@@ -560,17 +681,17 @@ Napi::Value LxcContainer::Start(const Napi::CallbackInfo& info) {
     logFile.resize(got > 0 ? static_cast<size_t>(std::min(got, length)) : 0);
   }
 
-  auto* task = new StartTask(env, Value(), this, c, name_, std::move(argv), std::move(logFile));
+  auto* task = new StartTask(env, Value(), this, c, name_, lxcPath_, helper, std::move(argv), std::move(logFile));
   starting_ = true;
   Napi::Promise promise = task->Promise();
-  task->Queue();
+  LxcTask::Queue(env, task);
   return promise;
 }
 
 class ShutdownTask : public LxcTask {
  public:
   ShutdownTask(Napi::Env env, Napi::Object owner, lxc_container* c, std::string name, int timeout)
-      : LxcTask(env, "pvctrl.lxcShutdown", owner, c, std::move(name)), timeout_(timeout) {}
+      : LxcTask(env, "shutdown", owner, c, std::move(name)), timeout_(timeout) {}
 
   void Execute() override {
     // shutdown() also answers true when it merely delivered the signal with
@@ -594,14 +715,14 @@ Napi::Value LxcContainer::Shutdown(const Napi::CallbackInfo& info) {
   lxc_container* c = Require(env, "shutdown");
   auto* task = new ShutdownTask(env, Value(), c, name_, timeout);
   Napi::Promise promise = task->Promise();
-  task->Queue();
+  LxcTask::Queue(env, task);
   return promise;
 }
 
 class StopTask : public LxcTask {
  public:
   StopTask(Napi::Env env, Napi::Object owner, lxc_container* c, std::string name, int timeout)
-      : LxcTask(env, "pvctrl.lxcStop", owner, c, std::move(name)), timeout_(timeout) {}
+      : LxcTask(env, "stop", owner, c, std::move(name)), timeout_(timeout) {}
 
   void Execute() override {
     // stop() returns once the monitor accepted the request (or true when the
@@ -611,7 +732,7 @@ class StopTask : public LxcTask {
       Fail("stop", "the monitor refused the stop request", "ERR_LXC_STOP");
       return;
     }
-    if (!c_->wait(c_, "STOPPED", timeout_)) {
+    if (!WaitForState(c_, "STOPPED", timeout_)) {
       const char* state = c_->state(c_);
       Fail("stop", "not STOPPED after " + std::to_string(timeout_) + "s (state " + (state != nullptr ? state : "?") + ")",
            "ERR_LXC_STOP");
@@ -634,16 +755,16 @@ Napi::Value LxcContainer::Stop(const Napi::CallbackInfo& info) {
   lxc_container* c = Require(env, "stop");
   auto* task = new StopTask(env, Value(), c, name_, timeout);
   Napi::Promise promise = task->Promise();
-  task->Queue();
+  LxcTask::Queue(env, task);
   return promise;
 }
 
 class WaitTask : public LxcTask {
  public:
   WaitTask(Napi::Env env, Napi::Object owner, lxc_container* c, std::string name, std::string state, int timeout)
-      : LxcTask(env, "pvctrl.lxcWait", owner, c, std::move(name)), state_(std::move(state)), timeout_(timeout) {}
+      : LxcTask(env, "wait", owner, c, std::move(name)), state_(std::move(state)), timeout_(timeout) {}
 
-  void Execute() override { reached_ = c_->wait(c_, state_.c_str(), timeout_); }
+  void Execute() override { reached_ = WaitForState(c_, state_.c_str(), timeout_); }
 
  protected:
   Napi::Value Result(Napi::Env env) override { return Napi::Boolean::New(env, reached_); }
@@ -667,7 +788,7 @@ Napi::Value LxcContainer::Wait(const Napi::CallbackInfo& info) {
   lxc_container* c = Require(env, "wait");
   auto* task = new WaitTask(env, Value(), c, name_, state, timeout);
   Napi::Promise promise = task->Promise();
-  task->Queue();
+  LxcTask::Queue(env, task);
   return promise;
 }
 

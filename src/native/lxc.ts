@@ -5,9 +5,12 @@
  * facade to know about them; the addon itself is shared and loaded lazily through nativeAddon().
  * See docs/native-lxc.md for the config overrides a container runtime must apply.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { nativeAddon } from './index.ts';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { nativeAddon, nativeAddonPath } from './index.ts';
+
+export const LXC_START_HELPER_FILE = 'pvctrl-lxc-start';
+export const LXC_START_HELPER_ENV = 'PVCTRL_LXC_START_HELPER';
 
 export type LxcState = 'STOPPED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'ABORTING' | 'FREEZING' | 'FROZEN' | 'THAWED';
 
@@ -62,7 +65,8 @@ interface NativeLxcContainer {
   clearConfigItem(key: string): void;
   getConfigItem(key: string): string | undefined;
   saveConfig(path: string): void;
-  start(argv?: string[]): Promise<void>;
+  /** helper: absolute path of pvctrl-lxc-start (see lxcStartHelper()). */
+  start(helper: string, argv?: string[]): Promise<void>;
   shutdown(timeoutSeconds: number): Promise<boolean>;
   stop(timeoutSeconds?: number): Promise<void>;
   state(): string;
@@ -94,11 +98,40 @@ function lxcAddon(): LxcAddon {
   return addon;
 }
 
+/**
+ * The executable every start is spawned through (native/src/lxc_start_helper.cpp): `$PVCTRL_LXC_START_HELPER`,
+ * else the file next to the loaded addon, where both builds put it (and where a compiled
+ * single-file daemon must ship it, like the addon itself).
+ */
+export function lxcStartHelper(env: NodeJS.ProcessEnv = process.env): string {
+  lxcAddon();
+  const override = env[LXC_START_HELPER_ENV];
+  const addonPath = nativeAddonPath();
+  const helper =
+    override !== undefined && override !== '' ? override : join(dirname(addonPath ?? '.'), LXC_START_HELPER_FILE);
+  try {
+    accessSync(helper, constants.X_OK);
+  } catch (error) {
+    throw new Error(`LXC start helper ${helper} is not executable (build it with: bash scripts/build-native.sh)`, {
+      cause: error,
+    });
+  }
+  return helper;
+}
+
 function isLxcState(value: string): value is LxcState {
   return (LXC_STATES as readonly string[]).includes(value);
 }
 
+function lxcError(message: string, code: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(message);
+  error.code = code;
+  return error;
+}
+
 class LxcContainer implements LxcContainerHandle {
+  private starting = false;
+
   constructor(private readonly native: NativeLxcContainer) {}
 
   get name(): string {
@@ -126,18 +159,68 @@ class LxcContainer implements LxcContainerHandle {
   }
 
   saveConfig(path: string): void {
+    this.ensureContainerDir();
     this.native.saveConfig(path);
   }
 
   async start(argv?: string[]): Promise<void> {
+    // The native side refuses a second start too, but only after the config
+    // reads below, which would fail first with a less telling message.
+    if (this.starting) throw lxcError(`lxc start "${this.name}": start() already in progress`, 'ERR_LXC_BUSY');
+    this.starting = true;
+    try {
+      await this.startOnce(argv);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async startOnce(argv: string[] | undefined): Promise<void> {
     // Without a log file a failed start can only say "failed"; the reason is
     // written by the monitor, a process we cannot otherwise hear from.
-    if (this.native.getConfigItem('lxc.log.file') === undefined) {
-      const dir = join(this.lxcPath, this.name);
-      mkdirSync(dir, { recursive: true });
-      this.native.setConfigItem('lxc.log.file', join(dir, 'lxc.log'));
+    const dir = this.ensureContainerDir();
+    if (this.native.getConfigItem('lxc.log.file') === undefined) this.native.setConfigItem('lxc.log.file', join(dir, 'lxc.log'));
+    const placement = this.cgroupPlacement();
+    if (placement !== undefined && !this.native.isRunning()) {
+      // With an explicit lxc.cgroup.dir.container liblxc never falls back to
+      // another name, so a directory left by a crashed monitor makes start
+      // fail with a bare "Numerical result out of range". Empty ones are
+      // garbage; one that still holds processes is reported as the reason.
+      const busy = removeCgroupDirs(placement.paths, placement.options);
+      if (busy.length > 0) {
+        throw lxcError(`lxc start "${this.name}": cgroup ${busy.join(', ')} still holds processes of an earlier run`, 'ERR_LXC_START');
+      }
     }
-    await (argv === undefined ? this.native.start() : this.native.start(argv));
+    try {
+      const helper = lxcStartHelper();
+      await (argv === undefined ? this.native.start(helper) : this.native.start(helper, argv));
+    } catch (error) {
+      // A failed start leaks the monitor's cgroups: liblxc tries to remove
+      // them while our start helper (its "transient" process) still sits in
+      // them. The helper has exited by now, so they are empty.
+      if (placement !== undefined && (error as NodeJS.ErrnoException).code === 'ERR_LXC_START') {
+        await removeCgroupDirsSettled(placement.paths, placement.options);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * liblxc's save_config() (also how start() hands the config to the helper) creates
+   * <lxcPath>/<name> with a plain mkdir, so it fails while <lxcPath> itself is missing.
+   */
+  private ensureContainerDir(): string {
+    const dir = join(this.lxcPath, this.name);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  /** The explicit cgroup paths this container's config asks for, if any. */
+  private cgroupPlacement(): { paths: string[]; options: LxcCgroupOptions } | undefined {
+    const container = this.native.getConfigItem('lxc.cgroup.dir.container');
+    const monitor = this.native.getConfigItem('lxc.cgroup.dir.monitor');
+    if (container === undefined || monitor === undefined) return undefined;
+    return { paths: [container, monitor], options: { relative: this.native.getConfigItem('lxc.cgroup.relative') === '1' } };
   }
 
   shutdown(timeoutSeconds: number): Promise<boolean> {
@@ -292,17 +375,24 @@ function cgroupDirs(relPath: string, options: LxcCgroupOptions): string[] {
   return dirs;
 }
 
+/** Relative cgroup paths of a container and its monitor, as lxcCgroupOverrides() places them. */
+export function containerCgroupPaths(name: string): string[] {
+  return [`${LXC_CGROUP_PARENT}/${name}`, `${LXC_MONITOR_CGROUP_PARENT}/${name}`];
+}
+
+function existingCgroupDirs(paths: readonly string[], options: LxcCgroupOptions): string[] {
+  const found: string[] = [];
+  for (const path of paths) for (const dir of cgroupDirs(path, options)) if (existsSync(dir)) found.push(dir);
+  return found;
+}
+
 /**
  * Cgroup directories of the container (`lxc/<name>`) and of its monitor (`lxc.monitor/<name>`)
  * that currently exist, in every hierarchy. Empty after a clean stop; non-empty for a running
  * container or after a monitor crashed before cleaning up.
  */
 export function findContainerCgroups(name: string, options: LxcCgroupOptions = {}): string[] {
-  const found: string[] = [];
-  for (const parent of [LXC_CGROUP_PARENT, LXC_MONITOR_CGROUP_PARENT]) {
-    for (const dir of cgroupDirs(join(parent, name), options)) if (existsSync(dir)) found.push(dir);
-  }
-  return found;
+  return existingCgroupDirs(containerCgroupPaths(name), options);
 }
 
 function removeTree(dir: string): void {
@@ -312,21 +402,40 @@ function removeTree(dir: string): void {
   rmdirSync(dir);
 }
 
-/**
- * Remove cgroup directories a crashed monitor left behind. With explicit lxc.cgroup.dir.container
- * LXC refuses to start when `lxc/<name>` already exists (it does not fall back to `-1` suffixes),
- * so the runtime calls this before start() when the container is not running. A cgroup that
- * still holds processes cannot be removed (EBUSY); those paths are returned instead of throwing.
- */
-export function removeStaleContainerCgroups(name: string, options: LxcCgroupOptions = {}): string[] {
+/** rmdir every existing directory of `paths` (children first); returns the ones still busy. */
+function removeCgroupDirs(paths: readonly string[], options: LxcCgroupOptions): string[] {
   const busy: string[] = [];
-  for (const dir of findContainerCgroups(name, options)) {
+  for (const dir of existingCgroupDirs(paths, options)) {
     try {
       removeTree(dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      busy.push(dir);
+      // rmdir of a cgroup fails with EBUSY while it holds a process: that is
+      // what makes removing "stale" directories safe.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') busy.push(dir);
     }
   }
   return busy;
+}
+
+// The monitor of a failed start may need a moment to move itself out.
+const SETTLE_TRIES = 25;
+const SETTLE_DELAY_MS = 20;
+
+async function removeCgroupDirsSettled(paths: readonly string[], options: LxcCgroupOptions): Promise<string[]> {
+  let busy = removeCgroupDirs(paths, options);
+  for (let attempt = 0; busy.length > 0 && attempt < SETTLE_TRIES; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_DELAY_MS));
+    busy = removeCgroupDirs(paths, options);
+  }
+  return busy;
+}
+
+/**
+ * Remove the cgroup directories of a container that is not running (left by a crashed monitor or
+ * daemon). start() already does this for the paths in its config; this is for callers that use
+ * lxcCgroupOverrides() and want to clean up without starting. A cgroup that still holds
+ * processes cannot be removed (EBUSY); those paths are returned instead of throwing.
+ */
+export function removeStaleContainerCgroups(name: string, options: LxcCgroupOptions = {}): string[] {
+  return removeCgroupDirs(containerCgroupPaths(name), options);
 }
