@@ -48,6 +48,7 @@
 #include <utility>
 #include <vector>
 
+#include "digest_io.h"
 #include "napi_util.h"
 
 namespace pvctrl {
@@ -68,40 +69,6 @@ constexpr uint64_t kSpaceRecheckBytes = 8u << 20;
 constexpr size_t kPartialFlushBytes = 64u << 10;
 // 2^53: larger lengths cannot be represented exactly by a JS number.
 constexpr double kMaxSafeInteger = 9007199254740992.0;
-
-const char kHexDigits[] = "0123456789abcdef";
-
-std::string Hex(const unsigned char* bytes, size_t length) {
-  std::string out(length * 2, '0');
-  for (size_t i = 0; i < length; i++) {
-    out[2 * i] = kHexDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kHexDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
-
-// See sha256_ingest.cpp: fetch once on OpenSSL 3, legacy accessor on 1.1.
-const EVP_MD* Sha256() {
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-  static EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (fetched != nullptr) return fetched;
-#endif
-  return EVP_sha256();
-}
-
-int WriteAll(int fd, const uint8_t* data, size_t length) {
-  while (length > 0) {
-    const ssize_t n = ::write(fd, data, length);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return EIO;
-    data += n;
-    length -= static_cast<size_t>(n);
-  }
-  return 0;
-}
 
 // First failure wins; `message` replaces the strerror text where errno alone
 // would mislead (a clean EOF is not a "reset", a budget is not the disk).

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "digest_io.h"
 #include "napi_util.h"
 
 namespace pvctrl {
@@ -44,43 +45,6 @@ constexpr size_t kDefaultHighWater = 2u << 20;
 // HTTP chunk; data below this stays in memory until more arrives or finish().
 constexpr size_t kDefaultMinBatch = 256u << 10;
 constexpr size_t kHashFileBlock = 1u << 20;
-
-const char kHexDigits[] = "0123456789abcdef";
-
-std::string Hex(const unsigned char* bytes, size_t length) {
-  std::string out(length * 2, '0');
-  for (size_t i = 0; i < length; i++) {
-    out[2 * i] = kHexDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kHexDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
-
-// OpenSSL 3 re-resolves EVP_sha256() through its provider tables on every
-// init; fetching once keeps small objects cheap. OpenSSL 1.1 (older Yocto
-// releases) only has the legacy accessor.
-const EVP_MD* Sha256() {
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-  static EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (fetched != nullptr) return fetched;
-#endif
-  return EVP_sha256();
-}
-
-// Full write that survives EINTR and short writes; returns 0 or an errno.
-int WriteAll(int fd, const uint8_t* data, size_t length) {
-  while (length > 0) {
-    const ssize_t n = ::write(fd, data, length);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return EIO;
-    data += n;
-    length -= static_cast<size_t>(n);
-  }
-  return 0;
-}
 
 struct Failure {
   int err = 0;
