@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUN, startTestDaemon } from '../helpers/daemon.ts';
+import { BUN, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { createContainerCgroup } from '../helpers/cgroups.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pvctrl-identity-'));
@@ -19,12 +19,16 @@ writeFileSync(
     '#spec': 'pantavisor-service-system@1',
     'manager/run.json': { name: 'manager', type: 'lxc', group: 'app', status_goal: 'STARTED' },
     'worker/run.json': { name: 'worker', type: 'lxc', group: 'app', roles: [], status_goal: 'READY' },
+    'system-box/run.json': { name: 'system-box', type: 'lxc', group: 'platform' },
   }),
 );
 symlinkSync('locals/identity', join(dir, 'storage', 'trails', 'current'));
 
-const daemon = await startTestDaemon({ dir });
-t.teardown(() => daemon.dispose());
+let daemon: TestDaemon;
+t.before(async () => {
+  daemon = await startTestDaemon({ dir });
+});
+t.teardown(() => daemon?.dispose());
 
 /** Run requests from a child that first moves itself into `cgroupPath` (or stays put). */
 function callFrom(cgroupPath: string | undefined, requests: [string, string, string?][]): { status: number; body: string }[] {
@@ -95,6 +99,21 @@ t.test('sub-cgroups of a container still belong to it', async (t) => {
   t.teardown(() => cgroup.remove());
   const [containers] = callFrom(cgroup.path, [['GET', '/containers']]);
   t.equal(containers?.status, 200);
+});
+
+t.test('PUT /containers: 404 unknown, 403 system policy, 400 bad bodies', async (t) => {
+  const [unknown, system, invalid, missing, wrong] = callFrom(undefined, [
+    ['PUT', '/containers/nope', '{"action":"stop"}'],
+    ['PUT', '/containers/system-box', '{"action":"stop"}'],
+    ['PUT', '/containers/worker', 'not json'],
+    ['PUT', '/containers/worker', '{}'],
+    ['PUT', '/containers/worker', '{"action":"dance"}'],
+  ]);
+  t.same(unknown, { status: 404, body: '{"Error":"Container not found"}' });
+  t.same(system, { status: 403, body: '{"Error":"Container has restart_policy \'system\' and cannot be controlled via API"}' });
+  t.same(invalid, { status: 400, body: '{"Error":"Invalid JSON"}' });
+  t.same(missing, { status: 400, body: '{"Error":"Missing \'action\' field"}' });
+  t.same(wrong, { status: 400, body: '{"Error":"Invalid action. Use \'start\', \'stop\', or \'restart\'"}' });
 });
 
 t.test('the host (root cgroup or the daemon\'s own) is privileged', async (t) => {

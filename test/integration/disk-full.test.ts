@@ -9,15 +9,18 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { startTestDaemon } from '../helpers/daemon.ts';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pvctrl-full-'));
 mkdirSync(join(dir, 'storage'));
 execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', join(dir, 'storage')]);
-const daemon = await startTestDaemon({ dir });
+let daemon: TestDaemon;
+t.before(async () => {
+  daemon = await startTestDaemon({ dir });
+});
 t.teardown(async () => {
-  await daemon.stop();
+  await daemon?.stop();
   execFileSync('umount', [join(dir, 'storage')]);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -6,12 +6,17 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestDaemon } from '../helpers/daemon.ts';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { rawExchange, parseResponse, rawRequest } from '../helpers/raw-http.ts';
 
-const daemon = await startTestDaemon();
-t.teardown(() => daemon.dispose());
-const sock = daemon.socket;
+// Started in t.before: tap may end a root test that has no subtests yet while top-level awaits run.
+let daemon: TestDaemon;
+let sock = '';
+t.before(async () => {
+  daemon = await startTestDaemon();
+  sock = daemon.socket;
+});
+t.teardown(() => daemon?.dispose());
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 t.test('GET /containers and /groups on the factory revision match the reference', async (t) => {

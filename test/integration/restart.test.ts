@@ -7,11 +7,15 @@ import { createConnection } from 'node:net';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { startTestDaemon } from '../helpers/daemon.ts';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
-const first = await startTestDaemon();
-const dir = first.dir;
+let first: TestDaemon;
+let dir = '';
+t.before(async () => {
+  first = await startTestDaemon();
+  dir = first.dir;
+});
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const data = Buffer.from('kept across restarts');
 const sha = createHash('sha256').update(data).digest('hex');
