@@ -188,6 +188,74 @@ t.test('Test 16: Objects PUT - Duplicate Upload (Idempotency)', async (t) => {
   t.equal(readFileSync(join(daemon.storage, 'objects', sha), 'utf8'), 'duplicate test\n');
 });
 
+// pv-xconnect processes of this daemon (the host may run other daemons' helpers).
+const xconnectPids = (): number[] =>
+  sh(`pgrep -f -- 'xconnect/main.ts --socket ${S}$'`)
+    .stdout.split('\n')
+    .filter((line) => line !== '')
+    .map(Number);
+const daemonsLs = (): { name: string; pid: number; respawn: boolean }[] => {
+  const result = pvctl(S, ['daemons', 'ls']);
+  if (result.code !== 0) throw new Error(`pvctl daemons ls: ${result.stderr}`);
+  return JSON.parse(result.stdout) as { name: string; pid: number; respawn: boolean }[];
+};
+const xconnectEntry = (): { name: string; pid: number; respawn: boolean } | undefined => daemonsLs().find((entry) => entry.name === 'pv-xconnect');
+
+t.test('Test 17: Daemons List', async (t) => {
+  const result = pvctl(S, ['daemons', 'ls']);
+  t.equal(result.code, 0);
+  const daemons = JSON.parse(result.stdout) as Record<string, unknown>[];
+  t.ok(Array.isArray(daemons), 'JSON array of daemon objects');
+  for (const entry of daemons) {
+    for (const field of ['name', 'pid', 'respawn']) t.ok(field in entry, `${String(entry.name)} has ${field}`);
+  }
+  const xconnect = await waitFor('pv-xconnect with a pid', async () => {
+    const entry = xconnectEntry();
+    return entry !== undefined && entry.pid > 0 ? entry : undefined;
+  }, 10_000);
+  t.ok(xconnect.pid > 0 && xconnect.respawn === true, `pv-xconnect present with pid ${xconnect.pid} > 0 and respawn: true`);
+});
+
+t.test('Test 18: Daemon Stop', async (t) => {
+  const before = xconnectEntry();
+  t.ok(before !== undefined && before.pid > 0 && xconnectPids().includes(before.pid), 'before stop: pv-xconnect process running');
+  t.equal(pvctl(S, ['daemons', 'stop', 'pv-xconnect']).code, 0, 'stop response: HTTP 200 OK');
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const after = xconnectEntry();
+  t.same(xconnectPids(), [], 'after stop: no pv-xconnect process');
+  t.equal(after?.respawn, false, 'API status: respawn false');
+  t.ok(after !== undefined && after.pid <= 0, `API status: pid ${after?.pid} is 0 or negative`);
+});
+
+t.test('Test 19: Daemon Start', async (t) => {
+  t.equal(pvctl(S, ['daemons', 'start', 'pv-xconnect']).code, 0, 'start response: HTTP 200 OK');
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const after = xconnectEntry();
+  t.ok(after !== undefined && after.pid > 0 && xconnectPids().includes(after.pid), 'after start: pv-xconnect process running again');
+  t.equal(after?.respawn, true, 'API status: respawn true');
+  t.ok(after !== undefined && after.pid > 0, `API status: pid ${after?.pid} > 0`);
+});
+
+t.test('Test 20: Daemon Stop/Start - Non-Existent Daemon', async (t) => {
+  const result = pvctl(S, ['daemons', 'stop', 'nonexistent-daemon']);
+  t.not(result.code, 0, 'pvcontrol fails');
+  t.match(result.stderr, '{"Error":"Daemon not found"}');
+  const direct = pvc(S, ['-X', 'PUT', '--data-binary', '{"action":"stop"}', 'http://localhost/daemons/nonexistent-daemon']);
+  t.equal(direct.status, 404, 'HTTP 404 NOT FOUND');
+  t.equal(direct.body, '{"Error":"Daemon not found"}');
+});
+
+t.test('Test 21: XConnect Graph', async (t) => {
+  const result = pvctl(S, ['graph', 'ls']);
+  t.equal(result.code, 0);
+  const graph = JSON.parse(result.stdout) as Record<string, unknown>[];
+  t.ok(Array.isArray(graph), 'JSON structure describing the service mesh graph');
+  const link = graph.find((item) => item.type === 'unix');
+  t.ok(link !== undefined, 'with the unix examples loaded: a unix link');
+  t.match(link, { consumer: CLIENT, provider: SERVER, name: 'raw', target: '/run/pv/services/raw.sock', socket: '/run/example/raw.sock' }, 'between server and client');
+  t.ok(Number(link?.consumer_pid) > 0 && Number(link?.provider_pid) > 0, 'provider and consumer information (running pids)');
+});
+
 t.test('Test 22: Drivers List', async (t) => {
   // pvc http://localhost/drivers | jq .
   const result = pvc(S, ['http://localhost/drivers']);
