@@ -1,0 +1,347 @@
+/**
+ * The Yocto layer (yocto/) checked without bitbake:
+ * - conf/layer.conf: own collection, LAYERDEPENDS core only, dynamic layers for meta-pantavisor;
+ * - every recipe's SRC_URI file:// entries exist, LIC_FILES_CHKSUM matches the files' md5, the
+ *   pinned versions agree with package.json / package-lock.json and scripts/build-targets.ts;
+ * - the kas YAML parses (js-yaml) and names files and layers that exist;
+ * - yocto/scripts/stage-install.sh runs the pv-ctrl recipe's own compile and install commands
+ *   into a staging folder: the installed files are exactly what the recipe's FILES lists, the
+ *   launchers point at installed files, and the bundled daemon runs with the addon where the
+ *   recipe puts it.
+ */
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, relative } from 'node:path';
+import { bunVersion, runtimeCacheDir, TARGETS } from '../../scripts/build-targets.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
+
+const REPO = join(import.meta.dir, '..', '..');
+const LAYER = join(REPO, 'yocto');
+const BUN = join(REPO, 'node_modules', '.bin', 'bun');
+// js-yaml comes with tap; it has no types of its own, so only load() is declared here.
+const jsYaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
+
+/** poky's meta/files/common-licenses, by name: md5 of the whole file. */
+const COMMON_LICENSE_MD5: Record<string, string> = { MIT: '0835ade698e0bcf8506ecda2f7b4f302' };
+
+interface Assignment {
+  name: string;
+  op: string;
+  value: string;
+}
+
+/** `NAME op "value"` statements of a bitbake file, continuation lines joined; python skipped. */
+function assignments(text: string): Assignment[] {
+  const joined = text.replace(/\\\n/g, ' ');
+  const result: Assignment[] = [];
+  for (const line of joined.split('\n')) {
+    const match = /^([A-Za-z0-9_\-${}:./@]+?)\s*(\?\?=|\?=|:=|\+=|=\+|\.=|=\.|=)\s*"(.*)"\s*$/.exec(line);
+    if (match !== null) result.push({ name: match[1] as string, op: match[2] as string, value: (match[3] as string).replace(/\s+/g, ' ').trim() });
+  }
+  return result;
+}
+
+function valueOf(list: Assignment[], name: string): string | undefined {
+  let value: string | undefined;
+  for (const assignment of list) {
+    if (assignment.name !== name) continue;
+    if (assignment.op === '+=' || assignment.op === '.=') value = `${value ?? ''} ${assignment.value}`.trim();
+    else if (assignment.op === '??=' || assignment.op === '?=') value ??= assignment.value;
+    else value = assignment.value;
+  }
+  return value;
+}
+
+function expand(text: string, vars: Record<string, string>): string {
+  return text.replace(/\$\{([A-Za-z0-9_\-:]+)\}/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((entry) => {
+      const path = join(dir, entry);
+      return statSync(path).isDirectory() ? walk(path) : [path];
+    });
+}
+
+const recipeFiles = walk(LAYER).filter((path) => path.endsWith('.bb') || path.endsWith('.bbappend'));
+
+interface Recipe {
+  path: string;
+  pn: string;
+  pv: string;
+  text: string;
+  vars: Assignment[];
+}
+
+const recipes: Recipe[] = recipeFiles.map((path) => {
+  const [pn = '', pv = ''] = basename(path).replace(/\.bb(append)?$/, '').split('_');
+  const text = readFileSync(path, 'utf8');
+  return { path, pn, pv, text, vars: assignments(text) };
+});
+const recipe = (pn: string): Recipe => {
+  const found = recipes.find((candidate) => candidate.pn === pn && candidate.path.endsWith('.bb'));
+  if (found === undefined) throw new Error(`no recipe ${pn}`);
+  return found;
+};
+
+/** md5 as bitbake computes it for LIC_FILES_CHKSUM (beginline/endline: those lines, newlines included). */
+function licenseMd5(path: string, beginline?: number, endline?: number): string {
+  const data = readFileSync(path);
+  if (beginline === undefined && endline === undefined) return createHash('md5').update(data).digest('hex');
+  const lines = data.toString('latin1').split(/(?<=\n)/);
+  const selected = lines.slice((beginline ?? 1) - 1, endline ?? lines.length).join('');
+  return createHash('md5').update(Buffer.from(selected, 'latin1')).digest('hex');
+}
+
+function parseUri(entry: string): { url: string; params: Record<string, string> } {
+  const [url = '', ...rest] = entry.split(';');
+  const params: Record<string, string> = {};
+  for (const part of rest) {
+    const eq = part.indexOf('=');
+    if (eq > 0) params[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return { url, params };
+}
+
+const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+const lockedVersion = (name: string): string | undefined => lock.packages[`node_modules/${name}`]?.version;
+
+t.test('conf/layer.conf: own collection, core only, meta-pantavisor recipes as dynamic layers', async (t) => {
+  const vars = assignments(readFileSync(join(LAYER, 'conf', 'layer.conf'), 'utf8'));
+  t.equal(valueOf(vars, 'BBFILE_COLLECTIONS'), 'pv-ctrl', 'its own collection');
+  t.equal(valueOf(vars, 'LAYERDEPENDS_pv-ctrl'), 'core', 'depends on core only');
+  t.match(valueOf(vars, 'LAYERSERIES_COMPAT_pv-ctrl') ?? '', /\bscarthgap\b/, 'for scarthgap');
+  t.equal(valueOf(vars, 'BBFILE_PATTERN_pv-ctrl'), '^${LAYERDIR}/', 'BBFILE_PATTERN');
+  const dynamic = (valueOf(vars, 'BBFILES_DYNAMIC') ?? '').split(' ').filter(Boolean);
+  t.ok(dynamic.length > 0, 'BBFILES_DYNAMIC is set');
+  for (const entry of dynamic) {
+    const [collection, glob = ''] = entry.split(':${LAYERDIR}/');
+    t.equal(collection, 'meta-pantavisor', `${entry} is keyed on meta-pantavisor's collection`);
+    const pattern = new RegExp(`^${glob.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`);
+    t.ok(recipeFiles.some((path) => pattern.test(relative(LAYER, path))), `${glob} matches recipes`);
+  }
+  // Every recipe is reached by BBFILES or BBFILES_DYNAMIC, and nothing meta-pantavisor-specific sits outside dynamic-layers.
+  for (const { path, text } of recipes) {
+    const rel = relative(LAYER, path);
+    t.match(rel, /^(recipes-[^/]+\/[^/]+\/[^/]+|dynamic-layers\/meta-pantavisor\/recipes-[^/]+\/[^/]+\/[^/]+)$/, `${rel} is where BBFILES looks`);
+    const usesMetaPantavisor =
+      /^inherit\b.*\b(container-pvrexport|image-pvrexport|pvrexport|pantavisor-docker)\b/m.test(text) ||
+      /^[A-Z_]+ = ".*\blxc6?-pv\b/m.test(text) ||
+      /'[^']*pantavisor-appengine\.inc'/.test(text);
+    if (usesMetaPantavisor) t.match(rel, /^dynamic-layers\/meta-pantavisor\//, `${rel} uses meta-pantavisor, so it is a dynamic-layer recipe`);
+  }
+});
+
+t.test("every recipe's SRC_URI file:// entries exist", async (t) => {
+  for (const { path, pn, pv, vars } of recipes) {
+    const uri = expand(valueOf(vars, 'SRC_URI') ?? '', { BPN: pn, PN: pn, PV: pv });
+    const dir = dirname(path);
+    const filespath = [join(dir, `${pn}-${pv}`), join(dir, pn), join(dir, 'files')];
+    for (const entry of uri.split(' ').filter((word) => word.startsWith('file://'))) {
+      const name = parseUri(entry).url.slice('file://'.length);
+      if (name.startsWith('${')) continue; // absolute paths from variables (COMMON_LICENSE_DIR...)
+      const found = filespath.map((base) => join(base, name)).find((candidate) => existsSync(candidate));
+      t.ok(found, `${relative(LAYER, path)}: file://${name}${found === undefined ? ' is missing' : ` is ${relative(LAYER, found)}`}`);
+    }
+  }
+});
+
+t.test('LIC_FILES_CHKSUM matches the license files', async (t) => {
+  const pvctrl = recipe('pv-ctrl');
+  const bun = recipe('bun');
+  // S of each recipe, as far as it can be found here.
+  const checked: Array<{ recipe: Recipe; roots: string[] }> = [{ recipe: pvctrl, roots: [REPO] }];
+  const cache = runtimeCacheDir();
+  const bunRoots = TARGETS.map((target) => join(cache, 'node_modules', ...target.runtimePackage.split('/'))).filter((dir) => existsSync(dir));
+  if (bunRoots.length === 0) t.comment(`no Bun runtime packages in ${cache} (bash scripts/setup.sh installs them); bun's checksum not checked`);
+  else checked.push({ recipe: bun, roots: bunRoots });
+  for (const { recipe: r, roots } of checked) {
+    for (const root of roots) {
+      for (const entry of (valueOf(r.vars, 'LIC_FILES_CHKSUM') ?? '').split(' ').filter(Boolean)) {
+        const { url, params } = parseUri(entry);
+        const file = join(root, url.slice('file://'.length));
+        // ../node-addon-api etc. are the npm:// packages next to S: node_modules here.
+        const resolved = existsSync(file) ? file : join(REPO, 'node_modules', url.slice('file://../'.length));
+        t.ok(existsSync(resolved), `${r.pn}: ${url} exists`);
+        const md5 = licenseMd5(resolved, params.beginline === undefined ? undefined : Number(params.beginline), params.endline === undefined ? undefined : Number(params.endline));
+        t.equal(md5, params.md5, `${r.pn}: ${url}${params.beginline !== undefined ? ` lines ${params.beginline}-${params.endline}` : ''} (${relative(REPO, resolved)})`);
+      }
+    }
+  }
+  for (const r of recipes.filter((candidate) => candidate.path.endsWith('.bb'))) {
+    for (const entry of (valueOf(r.vars, 'LIC_FILES_CHKSUM') ?? '').split(' ').filter((word) => word.startsWith('file://${COMMON_LICENSE_DIR}/'))) {
+      const { url, params } = parseUri(entry);
+      const name = url.slice('file://${COMMON_LICENSE_DIR}/'.length);
+      t.equal(params.md5, COMMON_LICENSE_MD5[name], `${r.pn}: poky's common license ${name}`);
+    }
+  }
+});
+
+t.test('pinned versions agree with the repository', async (t) => {
+  const pvctrl = recipe('pv-ctrl');
+  t.equal(valueOf(pvctrl.vars, 'PVCTRL_NODE_API_HEADERS_VERSION'), lockedVersion('node-api-headers'), 'node-api-headers as in package-lock.json');
+  t.equal(valueOf(pvctrl.vars, 'PVCTRL_NODE_ADDON_API_VERSION'), lockedVersion('node-addon-api'), 'node-addon-api as in package-lock.json');
+  const bun = recipe('bun');
+  t.equal(bun.pv, bunVersion(), 'the bun recipe is the Bun version package.json pins');
+  for (const target of TARGETS) {
+    t.ok(bun.text.includes(`'${target.runtimePackage.replace('@oven/', '')}'`), `bun recipe knows ${target.runtimePackage} (scripts/build-targets.ts)`);
+  }
+  t.match(valueOf(bun.vars, 'COMPATIBLE_HOST') ?? '', /x86_64\|aarch64/, 'COMPATIBLE_HOST: x86_64 and aarch64');
+  t.notMatch(valueOf(bun.vars, 'COMPATIBLE_HOST') ?? '', /arm[^6]|armv7|i.86/, 'no 32-bit host: Bun has no such build');
+  t.match(valueOf(bun.vars, 'SRC_URI') ?? '', /^npm:\/\/registry\.npmjs\.org\/;package=@oven\//, 'taken from the npm registry with the npm:// fetcher');
+  t.equal(valueOf(bun.vars, 'INHIBIT_PACKAGE_STRIP'), '1', 'never stripped');
+});
+
+t.test('pvcontrol can replace the shell tool', async (t) => {
+  const pvctrl = recipe('pv-ctrl');
+  t.match(pvctrl.text, /^inherit cmake\b/m, 'plain inherit cmake for the addon');
+  t.notMatch(pvctrl.text.replace(/^\s*#.*$/gm, ''), /cmake-js/, 'no cmake-js inside bitbake');
+  t.equal(valueOf(pvctrl.vars, 'RPROVIDES:${PN}-pvcontrol'), 'pvcontrol', 'RPROVIDES pvcontrol');
+  t.match(valueOf(pvctrl.vars, 'RCONFLICTS:${PN}-pvcontrol') ?? '', /\bpvcontrol\b/, 'RCONFLICTS pvcontrol');
+  t.match(valueOf(pvctrl.vars, 'RREPLACES:${PN}-pvcontrol') ?? '', /\bpvcontrol\b/, 'RREPLACES pvcontrol');
+  const fragment = readFileSync(join(LAYER, 'kas', 'pvcontrol.yml'), 'utf8');
+  t.match(fragment, /PREFERRED_RPROVIDER_pvcontrol = "pv-ctrl"/, 'the kas fragment selects the recipe that provides it');
+  t.equal(valueOf(pvctrl.vars, 'SYSTEMD_SERVICE:${PN}'), 'pv-ctrl.service', 'a systemd unit');
+  t.equal(valueOf(pvctrl.vars, 'INITSCRIPT_NAME'), 'pv-ctrl', 'a sysvinit script');
+});
+
+t.test('kas YAML parses and names files and layers that exist', async (t) => {
+  const kasFiles = walk(join(LAYER, 'kas')).filter((path) => path.endsWith('.yml') || path.endsWith('.yaml'));
+  t.ok(kasFiles.length >= 3, 'fragments and examples');
+  const ourImages = new Set(recipes.filter((r) => r.path.endsWith('.bb')).map((r) => r.pn));
+  for (const file of kasFiles) {
+    const rel = relative(REPO, file);
+    const doc = jsYaml.load(readFileSync(file, 'utf8')) as {
+      header?: { version?: unknown; includes?: Array<string | { repo?: string; file?: string }> };
+      repos?: Record<string, { url?: string; branch?: string; layers?: Record<string, unknown> } | null>;
+      target?: string | string[];
+      local_conf_header?: Record<string, unknown>;
+    };
+    t.ok(Number.isInteger(doc.header?.version) && (doc.header?.version as number) >= 14, `${rel}: header.version`);
+    for (const include of doc.header?.includes ?? []) {
+      if (typeof include === 'string') {
+        t.ok(existsSync(join(REPO, include)), `${rel}: includes ${include} (relative to the repository root)`);
+      } else {
+        const repo = include.repo ?? '';
+        t.ok(doc.repos?.[repo]?.url, `${rel}: repository ${repo} of an include is defined with a url`);
+        if (repo === 'meta-pantavisor') t.match(include.file ?? '', /^kas\/build-configs\/release\/[a-z0-9_-]+-scarthgap\.yaml$/, `${rel}: a meta-pantavisor release configuration`);
+      }
+    }
+    for (const [name, repo] of Object.entries(doc.repos ?? {})) {
+      if (repo?.url !== undefined) continue;
+      for (const layer of Object.keys(repo?.layers ?? {})) {
+        t.ok(existsSync(join(REPO, layer, 'conf', 'layer.conf')), `${rel}: layer ${name}/${layer} exists`);
+      }
+    }
+    for (const target of [doc.target ?? []].flat()) t.ok(ourImages.has(target), `${rel}: target ${target} is a recipe of the layer`);
+    for (const [key, value] of Object.entries(doc.local_conf_header ?? {})) {
+      t.type(value, 'string', `${rel}: local_conf_header.${key}`);
+      for (const word of String(value).match(/\bpv-ctrl[a-z-]*/g) ?? []) {
+        t.ok(ourImages.has(word) || word === 'pv-ctrl', `${rel}: ${word} is a recipe of the layer`);
+      }
+    }
+  }
+});
+
+t.test('shell files parse', async (t) => {
+  const shellFiles = walk(LAYER).filter((path) => /\.(sh|init|wrapper)$/.test(path));
+  for (const file of shellFiles) {
+    const shell = readFileSync(file, 'utf8').startsWith('#!/usr/bin/env bash') ? 'bash' : 'sh';
+    const result = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
+    t.equal(result.status, 0, `${shell} -n ${relative(LAYER, file)}${result.stderr ? `: ${result.stderr}` : ''}`);
+  }
+});
+
+t.test('the recipe installs exactly what its packages list, and it runs', async (t) => {
+  mkdirSync(join(REPO, 'build'), { recursive: true });
+  const stage = mkdtempSync(join(REPO, 'build', 'yocto-stage-'));
+  t.teardown(() => rmSync(stage, { recursive: true, force: true }));
+  const staged = spawnSync('bash', [join(LAYER, 'scripts', 'stage-install.sh'), stage], { encoding: 'utf8', timeout: 5 * 60 * 1000 });
+  t.equal(staged.status, 0, 'stage-install.sh ran the recipe');
+  if (staged.status !== 0) {
+    t.comment(staged.stderr.split('\n').slice(-40).join('\n'));
+    return;
+  }
+  const installed = staged.stdout.split('\n').filter(Boolean);
+  const image = join(stage, 'image');
+
+  const pvctrl = recipe('pv-ctrl');
+  const paths: Record<string, string> = {
+    PN: 'pv-ctrl',
+    bindir: '/usr/bin',
+    libdir: '/usr/lib',
+    datadir: '/usr/share',
+    sysconfdir: '/etc',
+    systemd_system_unitdir: '/lib/systemd/system',
+  };
+  const packages = expand(valueOf(pvctrl.vars, 'PACKAGES') ?? '', paths).split(' ').filter(Boolean);
+  const files = new Map<string, string[]>();
+  for (const pkg of ['pv-ctrl', ...packages]) {
+    const list = valueOf(pvctrl.vars, `FILES:${pkg === 'pv-ctrl' ? '${PN}' : pkg.replace('pv-ctrl', '${PN}')}`);
+    files.set(pkg, expand(list ?? '', paths).split(' ').filter(Boolean));
+  }
+  const owners = (file: string): string[] =>
+    [...files.entries()].filter(([, entries]) => entries.some((entry) => file === entry || file.startsWith(`${entry}/`))).map(([pkg]) => pkg);
+  for (const file of installed) {
+    t.same(owners(file), [owners(file)[0] ?? '(none)'], `${file} belongs to exactly one package (${owners(file).join(', ') || 'none'})`);
+  }
+  const optional = existsSync(join(REPO, 'src', 'xconnect', 'main.ts')) ? [] : ['/usr/bin/pv-xconnect', '/usr/lib/pv-ctrl/pv-xconnect.js'];
+  for (const [pkg, entries] of files) {
+    for (const entry of entries) {
+      if (optional.includes(entry)) continue;
+      t.ok(installed.some((file) => file === entry || file.startsWith(`${entry}/`)), `${pkg}: ${entry} is installed`);
+    }
+  }
+
+  // Launchers, unit and init script point at what is installed, with the target's paths.
+  for (const launcher of ['/usr/bin/pv-ctrl', '/usr/bin/pvcontrol', '/etc/init.d/pv-ctrl', '/lib/systemd/system/pv-ctrl.service']) {
+    const text = readFileSync(join(image, launcher), 'utf8');
+    t.notMatch(text, /@[A-Z]+@/, `${launcher}: placeholders replaced`);
+    for (const path of text.match(/\/usr\/lib\/pv-ctrl\/[\w.-]+|\/usr\/bin\/pv[\w-]+/g) ?? []) {
+      t.ok(installed.includes(path), `${launcher} refers to ${path}, which is installed`);
+    }
+  }
+  t.match(readFileSync(join(image, 'usr/bin/pv-ctrl'), 'utf8'), /exec \/usr\/bin\/bun \/usr\/lib\/pv-ctrl\/pv-ctrl\.js "\$@"/, 'pv-ctrl runs on the bun package');
+  t.ok((statSync(join(image, 'usr/lib/pv-ctrl/pvctrl-lxc-start')).mode & 0o111) !== 0, 'the LXC start helper is executable');
+
+  // The bundles work where the recipe puts them: the launcher's environment, with bun standing in for the target's.
+  const lib = join(image, 'usr', 'lib', 'pv-ctrl');
+  const device = join(stage, 'device');
+  mkdirSync(device);
+  const env: NodeJS.ProcessEnv = { ...process.env, PVCTRL_NATIVE_ADDON: join(lib, 'pvctrl_native.node') };
+  if (existsSync(join(lib, 'pv-xconnect.js'))) {
+    const xconnect = join(device, 'pv-xconnect');
+    writeFileSync(xconnect, `#!/bin/sh\nexec ${BUN} ${join(lib, 'pv-xconnect.js')} "$@"\n`);
+    chmodSync(xconnect, 0o755);
+    env.PV_XCONNECT_BIN = xconnect;
+  } else {
+    delete env.PV_XCONNECT_BIN;
+  }
+  const logFile = join(device, 'log');
+  const fd = openSync(logFile, 'a');
+  const socket = join(device, 'run', 'pv-ctrl');
+  const daemon = spawn(BUN, [join(lib, 'pv-ctrl.js'), '--storage', join(device, 'storage'), '--rundir', join(device, 'run')], { stdio: ['ignore', fd, fd], env, cwd: device });
+  closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
+  const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  const deadline = Date.now() + 20_000;
+  while (!log().includes('listening on') && daemon.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+  t.ok(log().includes('listening on'), 'the bundled daemon starts with the installed addon');
+  if (log().includes('listening on')) {
+    const buildinfo = await rawRequest(socket, 'GET', '/buildinfo');
+    t.equal(buildinfo.status, 200, 'GET /buildinfo');
+    const ls = spawnSync(BUN, [join(lib, 'pvcontrol.js'), '-s', socket, 'steps', 'ls'], { encoding: 'utf8', timeout: 30_000 });
+    t.equal(ls.status, 0, 'the bundled pvcontrol talks to it');
+  } else {
+    t.comment(log());
+  }
+  daemon.kill('SIGTERM');
+  const timer = setTimeout(() => daemon.kill('SIGKILL'), 15_000);
+  t.equal(await exited, 0, 'stops cleanly');
+  clearTimeout(timer);
+});

@@ -1,0 +1,79 @@
+#!/bin/sh
+# The bundle and install steps of the pv-ctrl recipe (pv-ctrl_git.bb). They live in this one file
+# so that bitbake and yocto/scripts/stage-install.sh (the layer's check without bitbake) run
+# exactly the same commands.
+#
+#   pv-ctrl-build.sh bundle  SRC OUT
+#       JavaScript bundles of the daemon, pvcontrol and (when present) pv-xconnect, made with
+#       the build machine's Bun (bun-native). They run on the target's Bun (recipe bun).
+#   pv-ctrl-build.sh install SRC BUILD DEST BINDIR LIBDIR DATADIR SYSCONFDIR SYSTEMD_UNITDIR FILES
+#       Everything the packages ship, into DEST (bitbake's ${D}). BUILD holds the CMake build of
+#       the addon (pvctrl_native.node, pvctrl-lxc-start) and BUILD/bundle the bundles; FILES
+#       holds the recipe's files/ (launchers, service unit, init script).
+set -eu
+
+bundle() {
+	src=$1
+	out=$2
+	mkdir -p "$out"
+	bun build --target=bun --outfile="$out/pv-ctrl.js" "$src/src/main.ts"
+	bun build --target=bun --outfile="$out/pvcontrol.js" "$src/src/cli/main.ts"
+	if [ -f "$src/src/xconnect/main.ts" ]; then
+		bun build --target=bun --outfile="$out/pv-xconnect.js" "$src/src/xconnect/main.ts"
+	fi
+}
+
+# Launchers: @BINDIR@ and @LIBDIR@ are the target's paths.
+launcher() {
+	sed -e "s|@BINDIR@|$bindir|g" -e "s|@LIBDIR@|$libdir|g" "$files/$1.wrapper" >"$dest$bindir/$1"
+	chmod 0755 "$dest$bindir/$1"
+}
+
+install_all() {
+	src=$1
+	build=$2
+	dest=$3
+	bindir=$4
+	libdir=$5
+	datadir=$6
+	sysconfdir=$7
+	unitdir=$8
+	files=$9
+	pkglib="$dest$libdir/pv-ctrl"
+
+	install -d "$dest$bindir" "$pkglib"
+	install -m 0644 "$build/bundle/pv-ctrl.js" "$build/bundle/pvcontrol.js" "$pkglib/"
+	# Next to each other: src/native/lxc.ts looks for the start helper beside the loaded addon.
+	install -m 0755 "$build/pvctrl_native.node" "$build/pvctrl-lxc-start" "$pkglib/"
+	launcher pv-ctrl
+	launcher pvcontrol
+	if [ -f "$build/bundle/pv-xconnect.js" ]; then
+		install -m 0644 "$build/bundle/pv-xconnect.js" "$pkglib/"
+		launcher pv-xconnect
+	fi
+
+	# The example containers (x86_64 busybox inside) for the appengine: first boot with
+	# --pvtx-dir $datadir/pv-ctrl/pvtx.d.
+	install -d "$dest$datadir/pv-ctrl/pvtx.d"
+	for example in "$src"/examples/pvtx.d/*.pvrexport.tgz; do
+		[ -f "$example" ] || continue
+		install -m 0644 "$example" "$dest$datadir/pv-ctrl/pvtx.d/"
+	done
+
+	install -d "$dest$unitdir" "$dest$sysconfdir/init.d"
+	sed -e "s|@BINDIR@|$bindir|g" "$files/pv-ctrl.service" >"$dest$unitdir/pv-ctrl.service"
+	chmod 0644 "$dest$unitdir/pv-ctrl.service"
+	sed -e "s|@BINDIR@|$bindir|g" "$files/pv-ctrl.init" >"$dest$sysconfdir/init.d/pv-ctrl"
+	chmod 0755 "$dest$sysconfdir/init.d/pv-ctrl"
+}
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+case $command in
+bundle) bundle "$@" ;;
+install) install_all "$@" ;;
+*)
+	echo "usage: $0 bundle SRC OUT | install SRC BUILD DEST BINDIR LIBDIR DATADIR SYSCONFDIR SYSTEMD_UNITDIR FILES" >&2
+	exit 2
+	;;
+esac
