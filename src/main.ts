@@ -4,9 +4,7 @@ import { parseArgs } from 'node:util';
 import { startDaemon, VERSION } from './daemon.ts';
 import type { LogLevel } from './log.ts';
 
-/** Exit codes the appengine runner understands: start again after a reboot, stay down after a poweroff. */
-export const EXIT_POWEROFF = 3;
-export const EXIT_REBOOT = 4;
+import { EXIT_POWEROFF, EXIT_REBOOT } from './exit-codes.ts';
 
 const USAGE = `Usage: pv-ctrl [options]
   --storage DIR    storage root (default /var/pantavisor/storage as root, else ./.pv/storage)
@@ -44,6 +42,13 @@ async function main(): Promise<number> {
     return 2;
   }
   let requestPower: (kind: 'reboot' | 'poweroff', message: string) => Promise<void> = async () => {};
+  // A signal during start-up must still stop cleanly (mounts, containers): remember it until ready.
+  let earlySignal: string | undefined;
+  const early = (signal: string) => () => (earlySignal ??= signal);
+  const earlyTerm = early('SIGTERM');
+  const earlyInt = early('SIGINT');
+  process.on('SIGTERM', earlyTerm);
+  process.on('SIGINT', earlyInt);
   const daemon = await startDaemon({
     onPowerRequest: (kind, message) => requestPower(kind, message),
     ...(values.storage !== undefined ? { storage: values.storage } : {}),
@@ -72,15 +77,21 @@ async function main(): Promise<number> {
       spawnSync(kind === 'reboot' ? 'reboot' : 'poweroff', [], { stdio: 'inherit' });
       resolve(kind === 'reboot' ? EXIT_REBOOT : EXIT_POWEROFF);
     };
+    process.off('SIGTERM', earlyTerm);
+    process.off('SIGINT', earlyInt);
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    if (earlySignal !== undefined) stop(earlySignal);
   });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`pv-ctrl: ${(error as Error).message ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+// Only as the entry point: importing this module must never start a daemon.
+if (import.meta.main) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`pv-ctrl: ${(error as Error).message ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

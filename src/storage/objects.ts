@@ -215,6 +215,8 @@ export class ObjectStore {
     const unsubscribe = body.onClose(() => void ingest.abort().catch(() => undefined));
     try {
       const result = await ingest.run(body.fd, body.prefix, body.remaining);
+      // Small uploads finish between two polls: report the total once, like the JS path's last step.
+      if (result.size > reported) onProgress(result.size);
       body.assertUntouched();
       if (result.sha256 !== sha) throw unprocessable(BAD_CHECKSUM);
       publishDurable(temp, target);

@@ -9,7 +9,7 @@ import { REPO, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pvctl } from '../helpers/plan.ts';
 import { lxcInfo, lxcPathOf, waitForStatus } from '../helpers/containers.ts';
 import { CLIENT, SERVER } from '../helpers/examples.ts';
-import { EXIT_POWEROFF } from '../../src/main.ts';
+import { EXIT_POWEROFF } from '../../src/exit-codes.ts';
 
 let daemon: TestDaemon;
 t.before(async () => {
