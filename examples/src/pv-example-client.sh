@@ -25,20 +25,25 @@ log() {
 }
 
 # See the server's init: PID 1 needs explicit traps to stop promptly.
-trap 'log "stopping"; exit 0' TERM INT HUP PWR
+ready=
+trap 'log "stopping"; [ -n "$ready" ] && kill "$ready" 2>/dev/null; exit 0' TERM INT HUP PWR
 
 log "connecting to $sock every ${interval}s"
 # READY means "the loop runs": tell pv-ctrl in the background so the first connection
 # attempts do not wait for it (pv-ctrl may not know the container for a moment).
 (
+	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
 	n=0
 	until pv-example signal ready >/dev/null 2>&1; do
 		n=$((n + 1))
 		[ "$n" -ge 60 ] && { log "no 200 for the ready signal after $n attempts"; exit 0; }
-		sleep 1
+		sleep 1 &
+		nap=$!
+		wait "$nap"
 	done
 	log "ready signal accepted"
 ) &
+ready=$!
 while :; do
 	if out=$(pv-example connect "$sock" 2>&1); then
 		log "ok: $out"

@@ -24,7 +24,8 @@ server=$!
 
 # As PID 1 of the container sh gets no default signal handling: without traps a stop
 # would only end with the runtime's forced kill after its grace period.
-trap 'kill "$server" 2>/dev/null; wait "$server"; exit 0' TERM INT HUP PWR
+alive=
+trap 'kill "$server" $alive 2>/dev/null; wait "$server"; exit 0' TERM INT HUP PWR
 
 while [ ! -S "$sock" ]; do
 	if ! kill -0 "$server" 2>/dev/null; then
@@ -50,12 +51,17 @@ done
 [ "$n" -lt "$ready_attempts" ] && log "ready signal accepted"
 
 # The server opted into a liveness deadline (run.json "alive"); report every 20 s.
+# Its sleep runs in the background so a stop ends the loop at once, not 20 s later.
 (
+	trap 'kill "$nap" 2>/dev/null; exit 0' TERM
 	while kill -0 "$server" 2>/dev/null; do
 		pv-example signal alive >/dev/null 2>&1
-		sleep 20
+		sleep 20 &
+		nap=$!
+		wait "$nap"
 	done
 ) &
+alive=$!
 
 # The container lives exactly as long as the server: if it dies, init exits and the
 # group's auto-recovery decides what happens next.

@@ -476,15 +476,18 @@ t.test('server init: serves, retries the ready signal until 200, stops on SIGTER
     PV_CTRL_SOCKET: ctrlPath,
   });
   await waitFor('three signal attempts', () => ctrl.requests.length >= 3, 15_000);
+  await waitFor('the first alive report', () => ctrl.requests.length >= 4, 15_000);
   await waitFor('the ready log line', () => init.stdout().includes('ready signal accepted'));
+  const readies = (): string[] => ctrl.requests.filter((r) => parseRequest(r).body !== '{"type":"alive","payload":""}');
   t.ok(
-    ctrl.requests.every((r) => parseRequest(r).body === '{"type":"ready","payload":""}'),
-    'every attempt is a ready signal',
+    readies().every((r) => parseRequest(r).body === '{"type":"ready","payload":""}'),
+    'every attempt is a ready signal (besides the opted-in alive reports)',
   );
   t.match(init.stdout(), /ready signal attempt 1: HTTP\/1\.0 500 /, 'refused attempts are logged with the status line');
   t.match(readFileSync(logfile, 'utf8'), /pv-example-server: ready signal accepted\n/, 'the log file gets the same lines');
   await sleep(1500);
-  t.equal(ctrl.requests.length, 3, 'stops signalling after the 200');
+  t.equal(readies().length, 3, 'stops signalling ready after the 200');
+  t.ok(ctrl.requests.some((r) => parseRequest(r).body === '{"type":"alive","payload":""}'), 'then reports alive (run.json opts in)');
   const hello = await runToEnd([program, 'connect', sock]);
   t.match(hello.out, /^hello from pv-example-unix-server 1 /, 'the service answers');
 
