@@ -291,6 +291,8 @@ function buildAddon(target: Target, work: string): string {
  */
 function daemonEntry(work: string): string {
   if (!existsSync(XCONNECT_ENTRY)) return join(REPO_ROOT, 'src', 'main.ts');
+  // src/main.ts starts the daemon only as the entry point (import.meta.main), so the generated
+  // entry calls runPvCtrl() itself.
   const entry = join(work, 'pv-ctrl-entry.ts');
   writeFileSync(
     entry,
@@ -301,7 +303,8 @@ function daemonEntry(work: string): string {
       "if (basename(process.argv0) === 'pv-xconnect') {",
       `  await import(${JSON.stringify(XCONNECT_ENTRY)});`,
       '} else {',
-      `  await import(${JSON.stringify(join(REPO_ROOT, 'src', 'main.ts'))});`,
+      `  const { runPvCtrl } = await import(${JSON.stringify(join(REPO_ROOT, 'src', 'main.ts'))});`,
+      '  runPvCtrl();',
       '}',
       '',
     ].join('\n'),

@@ -85,8 +85,8 @@ async function main(): Promise<number> {
   });
 }
 
-// Only as the entry point: importing this module must never start a daemon.
-if (import.meta.main) {
+/** Run pv-ctrl as a program: parse argv, serve until stopped, exit with the right code. */
+export function runPvCtrl(): void {
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {
@@ -95,3 +95,6 @@ if (import.meta.main) {
     },
   );
 }
+
+// Only as the entry point (or through runPvCtrl): importing this module must never start a daemon.
+if (import.meta.main) runPvCtrl();
