@@ -245,6 +245,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
         lxcPath: join(runtimeRoot, 'lxc'),
         lxcLogLevel: config.getInt('PV_LXC_LOG_LEVEL'),
         openContainer: (name, lxcPath) => openLxcContainer(name, lxcPath),
+        loadDrivers: (aliases) => drivers.apply('load', aliases),
         onStatusChange: () => deviceMeta.set('pantavisor.status', system.revisionStatus()),
       });
       system.controller = runtime;

@@ -37,6 +37,8 @@ export interface ContainerRuntimeOptions {
   lxcPath: string;
   lxcLogLevel: number;
   openContainer(name: string, lxcPath: string): LxcHandle;
+  /** Loads a container's `required` and `optional` drivers before it starts (spec §7.10). */
+  loadDrivers?(aliases: readonly string[]): Promise<boolean>;
   /** Called whenever a status changes (device meta `pantavisor.status`, events). */
   onStatusChange?(name: string, status: PlatformStatus): void;
   /** Seconds between liveness checks of running containers. */
@@ -321,6 +323,7 @@ export class ContainerRuntime implements ContainerController {
       await this.mountVolumes(entry);
       this.setStatus(entry, 'MOUNTED');
       if (platform.statusGoal === 'MOUNTED') return;
+      await this.loadDrivers(entry);
       await this.launch(entry);
     } catch (error) {
       this.options.log.error(`container ${platform.name}: cannot start: ${(error as Error).message}`);
@@ -328,6 +331,15 @@ export class ContainerRuntime implements ContainerController {
       this.setStatus(entry, 'STOPPED');
       this.scheduleRecovery(entry);
     }
+  }
+
+  /** Required drivers must load or the container does not start; optional ones only warn. */
+  private async loadDrivers(entry: Tracked): Promise<void> {
+    const { required, optional } = entry.platform.drivers;
+    const load = this.options.loadDrivers;
+    if (load === undefined) return;
+    if (required.length > 0 && !(await load(required))) throw new Error(`required drivers failed to load: ${required.join(', ')}`);
+    if (optional.length > 0 && !(await load(optional))) this.options.log.warn(`container ${entry.platform.name}: optional drivers failed to load: ${optional.join(', ')}`);
   }
 
   private async mountVolumes(entry: Tracked): Promise<void> {

@@ -63,6 +63,9 @@ t.before(async () => {
   const client = { ...(state[`${CONTAINER}/run.json`] as Record<string, unknown>) };
   client.drivers = { optional: ['serial'], manual: ['wifi', 'gps'] };
   state[`${CONTAINER}/run.json`] = client;
+  const server = { ...(state['pvdrv-unix-server/run.json'] as Record<string, unknown>) };
+  server.drivers = { required: ['serial'] };
+  state['pvdrv-unix-server/run.json'] = server;
   const dir = mkdtempSync(join(tmpdir(), 'pvctrl-drivers-'));
   prepareStorage(dir, 'drivers', state, examples.objectsDir);
   daemon = await startTestDaemon({ dir, env: { PVCTRL_MODULES_DIR: tree.dir } });
@@ -71,6 +74,15 @@ t.before(async () => {
 t.teardown(async () => {
   await daemon?.stop();
   if (daemon !== undefined) rmSync(daemon.dir, { recursive: true, force: true });
+});
+
+t.test('required and optional drivers load when a container starts', async (t) => {
+  await waitFor('start attempts', async () => (/required drivers failed to load: serial/.test(daemon.log()) ? true : undefined), 30_000);
+  t.match(daemon.log(), /container pvdrv-unix-server: cannot start: required drivers failed to load: serial/, 'a required driver that fails keeps the container down');
+  t.match(daemon.log(), /container pvdrv-unix-client: optional drivers failed to load: serial/, 'an optional one only warns');
+  t.match(daemon.log(), /pvi_serial/, 'the module is named in the log');
+  const server = JSON.parse(pvc(daemon.socket, ['http://localhost/containers']).body) as { name: string; status: string }[];
+  t.ok(['STOPPED', 'RECOVERING'].includes(server.find((item) => item.name === 'pvdrv-unix-server')?.status ?? ''), 'server not running');
 });
 
 t.test('GET /drivers from the container lists its drivers; the host has none', async (t) => {
