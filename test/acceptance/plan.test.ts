@@ -4,28 +4,14 @@
  */
 import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { pvc, pvctl, pvctlAs, sh } from '../helpers/plan.ts';
+import { tcpBanner } from '../helpers/net.ts';
 import { lxcPathOf, waitFor, waitForStatus } from '../helpers/containers.ts';
 import { CLIENT, SERVER } from '../helpers/examples.ts';
 
-/** First bytes a TCP server sends, or `error: …` when nothing listens. */
-const tcpBanner = (port: number): Promise<string> =>
-  new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('data', (chunk) => {
-      resolve(chunk.toString());
-      socket.destroy();
-    });
-    socket.once('error', (error) => resolve(`error: ${error.message}`));
-    setTimeout(() => {
-      resolve('error: no banner');
-      socket.destroy();
-    }, 3000).unref();
-  });
 const SSH_PORT = 20000 + Math.floor(Math.random() * 20000);
 
 // The plan's appengine: a fresh storage, the two example containers in pvtx.d. Set up in

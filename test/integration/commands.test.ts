@@ -5,7 +5,6 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { createConnection } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { CLIENT, SERVER, prepareStorage, unpackExamples } from '../helpers/examp
 import { containers, lxcInfo, lxcPathOf, waitFor, waitForStatus } from '../helpers/containers.ts';
 import { pvctl } from '../helpers/plan.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
+import { tcpBanner } from '../helpers/net.ts';
 
 const examples = unpackExamples();
 const SSH_PORT = 20000 + Math.floor(Math.random() * 20000);
@@ -62,20 +62,7 @@ t.test('admission rules', async (t) => {
 });
 
 t.test('ENABLE_SSH starts dropbear, DISABLE_SSH stops it', async (t) => {
-  const banner = (): Promise<string> =>
-    new Promise((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port: SSH_PORT });
-      socket.once('data', (chunk) => {
-        resolve(chunk.toString());
-        socket.destroy();
-      });
-      socket.once('error', (error) => resolve(`error: ${error.message}`));
-      // A connection that neither greets nor fails must not hang the test.
-      setTimeout(() => {
-        resolve('error: no banner');
-        socket.destroy();
-      }, 3000).unref();
-    });
+  const banner = (): Promise<string> => tcpBanner(SSH_PORT);
   t.match(await banner(), /ECONNREFUSED/, 'off by default');
   t.equal(pvctl(daemon.socket, ['cmd', 'enable-ssh']).code, 0);
   t.match(await waitFor('ssh banner', async () => ((await banner()).startsWith('SSH-') ? banner() : undefined), 15_000), /^SSH-2\.0-dropbear/);
