@@ -57,7 +57,6 @@ interface Tracked {
   /** Set while an action owns the container (start, stop, recovery wait). */
   busy: Promise<void> | undefined;
   recoveryTimer: ReturnType<typeof setTimeout> | undefined;
-  restartAfterStop: boolean;
   goalTimedOut: boolean;
 }
 
@@ -80,10 +79,6 @@ export class ContainerRuntime implements ContainerController {
       const entry = this.tracked.get(name);
       if (entry !== undefined) this.persist(entry);
     };
-  }
-
-  get runtimeRoot(): string {
-    return this.options.runtimeRoot;
   }
 
   /**
@@ -111,7 +106,6 @@ export class ContainerRuntime implements ContainerController {
         startedAt: 0,
         busy: undefined,
         recoveryTimer: undefined,
-        restartAfterStop: false,
         goalTimedOut: false,
       });
     }
@@ -186,14 +180,6 @@ export class ContainerRuntime implements ContainerController {
       entry.handle?.release();
       entry.handle = undefined;
     }
-  }
-
-  goalTimedOut(name: string): boolean {
-    return this.tracked.get(name)?.goalTimedOut ?? false;
-  }
-
-  initPid(name: string): number {
-    return this.options.system.info(name)?.initPid ?? -1;
   }
 
   /** `PUT /containers/{name}`: the state machine of spec §7.2; effects run in the background. */

@@ -83,7 +83,7 @@ export class Updater {
       writeBootEnv(this.options.layout, { done: env.done, trying: revision });
       setCurrentRevision(this.options.layout, revision);
 
-      const failure = await this.switchAndTest(revision, parsed.state, previousState, rebootLike);
+      const failure = await this.switchAndTest(revision, parsed.state, previousState);
       if (failure === undefined) {
         const committed = mode === 'commit' || (mode === 'run' && rebootLike);
         steps.writeProgress(
@@ -101,7 +101,7 @@ export class Updater {
       steps.writeProgress(revision, progress('ERROR', failure, 100));
       setCurrentRevision(this.options.layout, previousRevision);
       writeBootEnv(this.options.layout, { done: env.done });
-      await this.switchAndTest(previousRevision, previousState, parsed.state, false);
+      await this.switchAndTest(previousRevision, previousState, parsed.state);
       return false;
     } finally {
       this.active = undefined;
@@ -119,7 +119,7 @@ export class Updater {
   }
 
   /** Returns why the new revision is not good, or undefined when it is. */
-  private async switchAndTest(revision: string, state: State, previous: State, _rebootLike: boolean): Promise<string | undefined> {
+  private async switchAndTest(revision: string, state: State, previous: State): Promise<string | undefined> {
     const runtime = this.options.runtime();
     if (runtime === undefined) {
       this.options.system.load(revision, state);

@@ -15,8 +15,6 @@ export interface RouteSpec {
   /** Only privileged callers (host, or containers with the mgmt role) may use it. */
   mgmt: boolean;
   handler: Handler;
-  /** Upper bound on what the handler reads; the server drains/refuses bodies beyond it early. */
-  streamsBody?: boolean;
 }
 
 interface CompiledPattern extends RouteSpec {
