@@ -56,25 +56,16 @@ export interface LxcContainerHandle {
   release(): void;
 }
 
-/** The addon's LxcContainer instance, exactly as native/src/lxc_container.cpp defines it. */
-interface NativeLxcContainer {
-  readonly name: string;
-  readonly lxcPath: string;
-  loadConfig(path: string): void;
-  setConfigItem(key: string, value: string): void;
-  clearConfigItem(key: string): void;
-  getConfigItem(key: string): string | undefined;
-  saveConfig(path: string): void;
+/**
+ * The addon's LxcContainer instance, exactly as native/src/lxc_container.cpp defines it: the
+ * facade's methods, except that start() takes the helper's path and states are plain strings.
+ */
+type NativeLxcContainer = Omit<LxcContainerHandle, 'start' | 'state' | 'wait'> & {
   /** helper: absolute path of pvctrl-lxc-start (see lxcStartHelper()). */
   start(helper: string, argv?: string[]): Promise<void>;
-  shutdown(timeoutSeconds: number): Promise<boolean>;
-  stop(timeoutSeconds?: number): Promise<void>;
   state(): string;
-  initPid(): number;
-  isRunning(): boolean;
   wait(state: string, timeoutSeconds: number): Promise<boolean>;
-  release(): void;
-}
+};
 
 interface LxcAddon {
   LxcContainer: new (name: string, lxcPath: string) => NativeLxcContainer;

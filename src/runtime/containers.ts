@@ -11,22 +11,15 @@ import { effectiveAutoRecovery, type AutoRecovery, type Group, type Platform, ty
 import { writeFileDurable } from '../storage/durable.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { lxcOverrides, type ContainerPaths } from './lxc-config.ts';
-import { removeStaleContainerCgroups } from '../native/lxc.ts';
+import { removeStaleContainerCgroups, type LxcContainerHandle } from '../native/lxc.ts';
 import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './mounts.ts';
 import { aliveTimeout, type ContainerController, type PlatformStatus, type RunningSystem } from './running-system.ts';
 
-/** What the runtime needs from an LXC container (src/native/lxc.ts implements it). */
-export interface LxcHandle {
-  loadConfig(path: string): void;
-  setConfigItem(key: string, value: string): void;
-  saveConfig(path: string): void;
-  start(argv?: string[]): Promise<void>;
-  shutdown(timeoutSeconds: number): Promise<boolean>;
-  stop(): Promise<void>;
-  isRunning(): boolean;
-  initPid(): number;
-  release(): void;
-}
+/** What the runtime needs from an LXC container: a slice of the addon facade, so tests can fake it. */
+export type LxcHandle = Pick<
+  LxcContainerHandle,
+  'loadConfig' | 'setConfigItem' | 'saveConfig' | 'start' | 'shutdown' | 'stop' | 'isRunning' | 'initPid' | 'release'
+>;
 
 export interface ContainerRuntimeOptions {
   layout: StorageLayout;

@@ -260,3 +260,27 @@ export function runCli(args: readonly string[], options: CliRunOptions = {}): Pr
     });
   });
 }
+
+/**
+ * The fixture every CLI test file uses: one fake server for the file, reset before each test,
+ * closed (and `work` removed) at the end. Call at the top level of a tap test file.
+ */
+export function useFakeServer(tap: { before(fn: () => Promise<void>): void; teardown(fn: () => Promise<void>): void; beforeEach(fn: () => void): void }, workPrefix: string): { server: () => FakeServer; work: string } {
+  const work = mkdtempSync(join(tmpdir(), workPrefix));
+  let server: FakeServer | undefined;
+  tap.before(async () => {
+    server = await startFakeServer();
+  });
+  tap.teardown(async () => {
+    await server?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  tap.beforeEach(() => server?.reset());
+  return {
+    server: () => {
+      if (server === undefined) throw new Error('fake server not started yet');
+      return server;
+    },
+    work,
+  };
+}

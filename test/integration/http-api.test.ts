@@ -82,7 +82,9 @@ t.test('local revisions: put, validation, commit message, traversal', async (t) 
     const response = await rawRequest(sock, 'PUT', `/steps/locals/${name}`, { body: state });
     t.equal(response.status, 400, `locals/${name} refused`);
   }
-  t.notOk(existsSync(join(daemon.storage, 'trails', '..', 'json')), 'nothing escaped trails/');
+  // `locals/..` would have written trails/.pvr/json had the name reached the file system.
+  t.notOk(existsSync(join(daemon.storage, 'trails', '.pvr')), 'nothing escaped trails/locals/');
+  t.notOk(existsSync(join(daemon.storage, 'trails', 'locals', '.pvr')), 'nothing written as locals/.');
   const phantom = await rawRequest(sock, 'PUT', '/steps/77/commitmsg', { body: 'x' });
   t.equal(phantom.status, 404, 'commit message for an unknown revision');
   t.notOk(existsSync(join(daemon.storage, 'trails', '77')), 'no phantom revision directory');

@@ -3,24 +3,15 @@
  * command, output split, exit codes, global options and usage handling.
  */
 import t from 'tap';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorResponse, jsonResponse, runCli, startFakeServer, type FakeServer } from '../helpers/fake-server.ts';
+import { errorResponse, jsonResponse, runCli, useFakeServer } from '../helpers/fake-server.ts';
 
-let server: FakeServer;
-const work = mkdtempSync(join(tmpdir(), 'pvcli-test-'));
+const fixture = useFakeServer(t, 'pvcli-test-');
+const work = fixture.work;
 
-t.before(async () => {
-  server = await startFakeServer();
-});
-t.teardown(async () => {
-  await server.close();
-  rmSync(work, { recursive: true, force: true });
-});
-t.beforeEach(() => server.reset());
 
-const cli = (args: string[], stdin?: string) => runCli(['-s', server.socketPath, ...args], stdin === undefined ? {} : { stdin });
+const cli = (args: string[], stdin?: string) => runCli(['-s', fixture.server().socketPath, ...args], stdin === undefined ? {} : { stdin });
 
 interface Mapping {
   args: string[];
@@ -85,16 +76,16 @@ const mappings: Mapping[] = [
 ];
 
 t.test('each command sends the documented request and prints the body', async (t) => {
-  server.fallback(() => ({ status: 200, body: '{"ok":true}' }));
+  fixture.server().fallback(() => ({ status: 200, body: '{"ok":true}' }));
   for (const m of mappings) {
-    server.requests.length = 0;
+    fixture.server().requests.length = 0;
     const label = m.args.join(' ');
     const run = await cli(m.args);
     t.equal(run.code, 0, `${label}: exit 0`);
     t.equal(run.out, '{"ok":true}\n', `${label}: body + newline on stdout`);
     t.equal(run.err, '', `${label}: nothing on stderr`);
-    t.equal(server.requests.length, 1, `${label}: one request`);
-    const req = server.requests[0];
+    t.equal(fixture.server().requests.length, 1, `${label}: one request`);
+    const req = fixture.server().requests[0];
     if (!req) continue;
     t.equal(req.method, m.method, `${label}: method`);
     t.equal(req.path, m.path, `${label}: path`);
@@ -109,23 +100,23 @@ t.test('each command sends the documented request and prints the body', async (t
 t.test('user strings are JSON-encoded and path parts percent-encoded', async (t) => {
   const quoted = 'say "hi" \\ {"x":1}';
   await cli(['cmd', 'reboot', quoted]);
-  t.same(JSON.parse(server.requests[0]?.body.toString() ?? ''), { op: 'REBOOT_DEVICE', payload: quoted });
-  server.reset();
+  t.same(JSON.parse(fixture.server().requests[0]?.body.toString() ?? ''), { op: 'REBOOT_DEVICE', payload: quoted });
+  fixture.server().reset();
   await cli(['devmeta', 'save', 'a b', 'v']);
-  t.equal(server.requests[0]?.path, '/device-meta/a%20b');
-  server.reset();
+  t.equal(fixture.server().requests[0]?.path, '/device-meta/a%20b');
+  fixture.server().reset();
   await cli(['containers', 'stop', 'x/../y']);
-  t.equal(server.requests[0]?.path, '/containers/x%2F..%2Fy');
-  server.reset();
+  t.equal(fixture.server().requests[0]?.path, '/containers/x%2F..%2Fy');
+  fixture.server().reset();
   await cli(['cmd', 'run', 'locals/my "rev"']);
-  t.same(JSON.parse(server.requests[0]?.body.toString() ?? ''), { op: 'LOCAL_RUN', payload: 'locals/my "rev"' });
+  t.same(JSON.parse(fixture.server().requests[0]?.body.toString() ?? ''), { op: 'LOCAL_RUN', payload: 'locals/my "rev"' });
 });
 
 t.test('output: trailing newlines of the body collapse to one; empty body prints a newline', async (t) => {
-  server.route('GET /buildinfo', { status: 200, body: 'manifest line\n\n', headers: { 'Content-Type': 'text/plain' } });
+  fixture.server().route('GET /buildinfo', { status: 200, body: 'manifest line\n\n', headers: { 'Content-Type': 'text/plain' } });
   const a = await cli(['buildinfo']);
   t.equal(a.out, 'manifest line\n');
-  server.route('DELETE /user-meta/k', { status: 200 });
+  fixture.server().route('DELETE /user-meta/k', { status: 200 });
   const b = await cli(['usrmeta', 'delete', 'k']);
   t.equal(b.code, 0);
   t.equal(b.out, '\n');
@@ -161,7 +152,7 @@ const exitCases: ExitCase[] = [
 
 t.test('exit codes follow status and parsed error message; error body goes to stderr', async (t) => {
   for (const c of exitCases) {
-    server.route('POST /commands', c.response);
+    fixture.server().route('POST /commands', c.response);
     const run = await cli(['cmd', 'run-gc']);
     t.equal(run.code, c.code, `${c.name}: exit ${c.code}`);
     t.equal(run.out, '', `${c.name}: stdout empty`);
@@ -170,19 +161,19 @@ t.test('exit codes follow status and parsed error message; error body goes to st
 });
 
 t.test('no response: message on stderr and exit 1', async (t) => {
-  server.route('GET /containers', { status: 200, drop: true });
+  fixture.server().route('GET /containers', { status: 200, drop: true });
   const dropped = await cli(['ls']);
   t.equal(dropped.code, 1);
   t.equal(dropped.err, 'ERROR: got no response\n');
   t.equal(dropped.out, '');
-  server.route('GET /groups', { status: 200, body: '[{"name":"root"}]', truncateAfter: 5 });
+  fixture.server().route('GET /groups', { status: 200, body: '[{"name":"root"}]', truncateAfter: 5 });
   const truncated = await cli(['groups', 'ls']);
   t.equal(truncated.code, 1);
   t.equal(truncated.err, 'ERROR: got no response\n');
 });
 
 t.test('-f writes standard output to a file', async (t) => {
-  server.route('GET /steps/current', { status: 200, body: '{"#spec":"pantavisor-service-system@1"}' });
+  fixture.server().route('GET /steps/current', { status: 200, body: '{"#spec":"pantavisor-service-system@1"}' });
   const file = join(work, 'state.json');
   const run = await cli(['-f', file, 'steps', 'get', 'current']);
   t.equal(run.code, 0);
@@ -190,7 +181,7 @@ t.test('-f writes standard output to a file', async (t) => {
   t.equal(readFileSync(file, 'utf8'), '{"#spec":"pantavisor-service-system@1"}\n');
 
   writeFileSync(file, 'stale');
-  server.route('GET /steps/nope', errorResponse(404, 'Resource does not exist'));
+  fixture.server().route('GET /steps/nope', errorResponse(404, 'Resource does not exist'));
   const failed = await cli(['-f', file, 'steps', 'get', 'nope']);
   t.equal(failed.code, 255);
   t.equal(failed.err, '{"Error":"Resource does not exist"}\n', 'errors still go to stderr');
@@ -202,15 +193,15 @@ t.test('-f writes standard output to a file', async (t) => {
 });
 
 t.test('socket selection: -s, $PVCTRL_SOCKET, discovery failure', async (t) => {
-  const viaEnv = await runCli(['ls'], { env: { PVCTRL_SOCKET: server.socketPath } });
+  const viaEnv = await runCli(['ls'], { env: { PVCTRL_SOCKET: fixture.server().socketPath } });
   t.equal(viaEnv.code, 0, '$PVCTRL_SOCKET is used');
-  t.equal(server.requests.length, 1);
+  t.equal(fixture.server().requests.length, 1);
 
   const missing = join(work, 'missing.sock');
-  const sWins = await runCli(['-s', missing, 'ls'], { env: { PVCTRL_SOCKET: server.socketPath } });
+  const sWins = await runCli(['-s', missing, 'ls'], { env: { PVCTRL_SOCKET: fixture.server().socketPath } });
   t.equal(sWins.code, 1, '-s beats the environment');
   t.equal(sWins.out, `ERROR: ${missing} not found\n`, 'not-found message on stdout');
-  t.equal(server.requests.length, 1, 'no request made');
+  t.equal(fixture.server().requests.length, 1, 'no request made');
 
   const envMissing = await runCli(['ls'], { env: { PVCTRL_SOCKET: missing } });
   t.equal(envMissing.code, 1, 'a configured socket is not replaced by probing');
@@ -236,7 +227,7 @@ t.test('socket selection: -s, $PVCTRL_SOCKET, discovery failure', async (t) => {
 });
 
 t.test('-v traces the exchange on stderr, stdout unchanged', async (t) => {
-  server.route('GET /daemons', jsonResponse(200, [{ name: 'hwrngd', pid: 0, respawn: true }]));
+  fixture.server().route('GET /daemons', jsonResponse(200, [{ name: 'hwrngd', pid: 0, respawn: true }]));
   const run = await cli(['-v', 'daemons', 'ls']);
   t.equal(run.code, 0);
   t.equal(run.out, '[{"name":"hwrngd","pid":0,"respawn":true}]\n');
@@ -250,7 +241,7 @@ t.test('options are only recognised before the command word', async (t) => {
   const run = await cli(['ls', '-v']);
   t.equal(run.code, 1, 'surplus argument to ls is a usage error');
   t.match(run.out, /^Usage: pvcontrol ls/);
-  t.equal(server.requests.length, 0);
+  t.equal(fixture.server().requests.length, 0);
   const msg = await cli(['-m', 'first', '-v', '-m', 'second', 'objects', 'ls']);
   t.equal(msg.code, 0, 'options may repeat');
 });
@@ -325,7 +316,7 @@ t.test('usage: help exits 0, misuse exits 1, usage text on stdout, no request', 
     t.match(run.out, u.head, `${label}: usage text`);
     t.equal(run.err, '', `${label}: stderr empty`);
   }
-  t.equal(server.requests.length, 0, 'no request was made');
+  t.equal(fixture.server().requests.length, 0, 'no request was made');
 });
 
 t.test('surplus arguments are ignored where the shell tool ignored them', async (t) => {
@@ -333,24 +324,24 @@ t.test('surplus arguments are ignored where the shell tool ignored them', async 
   t.equal(run.code, 0);
   const meta = await cli(['devmeta', 'delete', 'k', 'extra']);
   t.equal(meta.code, 0);
-  t.equal(server.requests[1]?.path, '/device-meta/k');
+  t.equal(fixture.server().requests[1]?.path, '/device-meta/k');
 });
 
 t.test('daemons restart: start only after a successful stop', async (t) => {
-  server.route('PUT /daemons/pv-xconnect', { status: 200 }, { status: 200, body: '' });
+  fixture.server().route('PUT /daemons/pv-xconnect', { status: 200 }, { status: 200, body: '' });
   const ok = await cli(['daemons', 'restart', 'pv-xconnect']);
   t.equal(ok.code, 0);
-  t.same(server.requests.map((r) => JSON.parse(r.body.toString()) as unknown), [{ action: 'stop' }, { action: 'start' }]);
+  t.same(fixture.server().requests.map((r) => JSON.parse(r.body.toString()) as unknown), [{ action: 'stop' }, { action: 'start' }]);
 
-  server.reset();
-  server.route('PUT /daemons/nonexistent-daemon', errorResponse(404, 'Daemon not found'));
+  fixture.server().reset();
+  fixture.server().route('PUT /daemons/nonexistent-daemon', errorResponse(404, 'Daemon not found'));
   const missing = await cli(['daemons', 'restart', 'nonexistent-daemon']);
   t.equal(missing.code, 255);
   t.equal(missing.err, '{"Error":"Daemon not found"}\n');
-  t.equal(server.requests.length, 1, 'no start after a failed stop');
+  t.equal(fixture.server().requests.length, 1, 'no start after a failed stop');
 
-  server.reset();
-  server.route('PUT /daemons/d', { status: 200 }, errorResponse(500, 'Internal error'));
+  fixture.server().reset();
+  fixture.server().route('PUT /daemons/d', { status: 200 }, errorResponse(500, 'Internal error'));
   const startFails = await cli(['daemons', 'restart', 'd']);
   t.equal(startFails.code, 255, 'the start result decides the exit status');
   t.equal(startFails.err, '{"Error":"Internal error"}\n');

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { tree } from '../helpers/fs-tree.ts';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -39,21 +40,6 @@ function putObject(layout: StorageLayout, content: string): string {
   const digest = sha(content);
   writeFileSync(join(layout.objects, digest), content);
   return digest;
-}
-
-/** Every path under `root` (relative), for "nothing changed" comparisons. */
-function tree(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out: string[] = [];
-  const walk = (relative: string): void => {
-    for (const name of readdirSync(join(root, relative)).sort()) {
-      const path = relative === '' ? name : `${relative}/${name}`;
-      out.push(path);
-      if (statSync(join(root, path)).isDirectory()) walk(path);
-    }
-  };
-  walk('');
-  return out;
 }
 
 const noTempLeft = (layout: StorageLayout): boolean =>

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { tree } from '../helpers/fs-tree.ts';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -95,21 +96,6 @@ function makePackage(directory: string, name: string, spec: PackageSpec): string
 function truncate(path: string): void {
   const bytes = readFileSync(path);
   writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
-}
-
-/** Every path under `root`, for "nothing changed" checks. */
-function tree(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out: string[] = [];
-  const walk = (relative: string): void => {
-    for (const name of readdirSync(join(root, relative)).sort()) {
-      const path = relative === '' ? name : `${relative}/${name}`;
-      out.push(path);
-      if (statSync(join(root, path)).isDirectory()) walk(path);
-    }
-  };
-  walk('');
-  return out;
 }
 
 const storeObjects = (layout: StorageLayout): string[] => readdirSync(layout.objects).sort();
