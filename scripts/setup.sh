@@ -8,7 +8,8 @@ cd "$top"
 # Build tools for the addon, and what the runtime, examples and target builds use.
 packages=(cmake g++ make python3 libssl-dev pkg-config tar gzip curl
   lxc lxc-dev libkmod-dev kmod busybox-static squashfs-tools qemu-user-static dropbear-bin
-  g++-aarch64-linux-gnu)
+  g++-aarch64-linux-gnu
+  netcat-openbsd strace)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
