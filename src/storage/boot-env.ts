@@ -33,5 +33,5 @@ export function readBootEnv(layout: StorageLayout, fallback: string): BootEnv {
 }
 
 export function writeBootEnv(layout: StorageLayout, env: BootEnv): void {
-  writeFileDurable(join(layout.boot, FILE), JSON.stringify(env));
+  writeFileDurable(join(layout.boot, FILE), JSON.stringify(env), undefined, 'bootenv.write');
 }

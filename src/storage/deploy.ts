@@ -7,23 +7,21 @@
  * a revision is either in its previous shape or fully deployed; a crash mid-build leaves only
  * a temp directory that start-up sweeps away (durable.ts TEMP_PREFIX).
  *
- * Replacing an existing directory takes two renames (rename(2) cannot replace a non-empty
- * directory and Node has no RENAME_EXCHANGE). The old directory is parked in
- * `<storage>/.pvctrl-deploy-aside/` rather than under a temp name, because a temp name would
- * be swept at start-up and a crash between the two renames would then lose the revision;
- * `recoverInterruptedDeploys` puts it back instead.
+ * Replacing an existing directory parks the old one first (swap.ts), so a crash between the
+ * renames never loses the revision; `recoverInterruptedDeploys` puts it back.
  */
-import { constants, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, unlinkSync, type Stats } from 'node:fs';
-import { copyFile, link, lstat, mkdir, open, readFile, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
+import { constants, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, unlinkSync, type Stats } from 'node:fs';
+import { copyFile, link, lstat, mkdir, open, readFile, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../errors.ts';
-import { TEMP_PREFIX, ensureDirectoryDurable, tempPathFor } from './durable.ts';
+import { TEMP_PREFIX, fsyncDirectory, tempPathFor } from './durable.ts';
 import { sha256File } from './ingest.ts';
 import type { StorageLayout } from './layout.ts';
 import { isLocalRevision, isRemoteRevision } from './revisions.ts';
+import { ASIDE_DIR, asideDirectory, recoverParkedRevisions, swapRevisionDirectory } from './swap.ts';
 
 /** Where a replaced revision directory waits between the two renames of a swap. */
-export const DEPLOY_ASIDE_DIR = '.pvctrl-deploy-aside';
+export const DEPLOY_ASIDE_DIR = ASIDE_DIR;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Linux NAME_MAX, in bytes. */
@@ -354,36 +352,7 @@ export async function deployRevision(
  * deployRevision calls it for its own revision.
  */
 export async function recoverInterruptedDeploys(layout: StorageLayout, onlyRevision?: string): Promise<{ restored: string[]; removed: string[] }> {
-  const aside = join(layout.root, DEPLOY_ASIDE_DIR);
-  const outcome = { restored: [] as string[], removed: [] as string[] };
-  let names: string[];
-  try {
-    names = await readdir(aside);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return outcome;
-    throw error;
-  }
-  for (const name of names) {
-    const revision = decodeAsideName(name);
-    if (onlyRevision !== undefined && revision !== onlyRevision) continue;
-    const parked = join(aside, name);
-    if (revision === undefined) {
-      await rm(parked, { recursive: true, force: true });
-      continue;
-    }
-    const target = join(layout.trails, revision);
-    if (await exists(target)) {
-      await rm(parked, { recursive: true, force: true });
-      outcome.removed.push(revision);
-    } else {
-      await mkdir(dirname(target), { recursive: true, mode: 0o755 });
-      await rename(parked, target);
-      await fsyncDirectoryAsync(dirname(target));
-      outcome.restored.push(revision);
-    }
-  }
-  if (outcome.restored.length > 0 || outcome.removed.length > 0) await fsyncDirectoryAsync(aside);
-  return outcome;
+  return recoverParkedRevisions(layout, onlyRevision);
 }
 
 function revisionDirectory(layout: StorageLayout, revision: string): string {
@@ -400,24 +369,12 @@ function missingObjects(missing: ObjectRef[]): DeployError {
   return new DeployError('missing-object', `object ${first.sha} for key ${JSON.stringify(first.key)} is missing${more}`, first.key, missing);
 }
 
-const encodeAsideName = (revision: string): string => encodeURIComponent(revision);
-
-function decodeAsideName(name: string): string | undefined {
-  try {
-    const revision = decodeURIComponent(name);
-    return isRemoteRevision(revision) || isLocalRevision(revision) ? revision : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Put the staged tree in place. With no previous directory one rename suffices; otherwise the
- * old one is parked (see the header), the new one renamed in, and `.pv/` files the old one
- * gained while the tree was being built are carried over before the old one is dropped.
+ * Put the staged tree in place (swap.ts), then carry over `.pv/` files the old directory
+ * gained while the tree was being built, before the old one is dropped.
  *
- * The renames and the carry-over are synchronous on purpose: no other code of this process
- * can then run between them, so in-process writers (progress, commit messages) never find the
+ * The swap and the carry-over are synchronous on purpose: no other code of this process can
+ * then run between them, so in-process writers (progress, commit messages) never find the
  * revision missing and never have a write overtaken by an older one.
  */
 async function swapInto(
@@ -427,38 +384,11 @@ async function swapInto(
   target: string,
   carried: Map<string, number>,
 ): Promise<boolean> {
-  const parent = dirname(target);
-  if (!existsSync(target)) {
-    try {
-      renameSync(staging, target);
-    } catch (error) {
-      await rm(staging, { recursive: true, force: true });
-      throw error;
-    }
-    await fsyncDirectoryAsync(parent);
-    return false;
-  }
-  const asideDir = join(layout.root, DEPLOY_ASIDE_DIR);
-  ensureDirectoryDurable(asideDir);
-  const parked = join(asideDir, encodeAsideName(revision));
+  const { parked } = swapRevisionDirectory(layout, revision, staging, target, 'deploy.swap');
+  if (parked === undefined) return false;
+  if (reconcileMetadata(join(parked, '.pv'), join(target, '.pv'), carried)) fsyncDirectory(join(target, '.pv'));
   await rm(parked, { recursive: true, force: true });
-  try {
-    renameSync(target, parked);
-    try {
-      renameSync(staging, target);
-    } catch (error) {
-      renameSync(parked, target);
-      throw error;
-    }
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
-  const metadataChanged = reconcileMetadata(join(parked, '.pv'), join(target, '.pv'), carried);
-  await fsyncDirectoryAsync(parent);
-  if (metadataChanged) await fsyncDirectoryAsync(join(target, '.pv'));
-  await rm(parked, { recursive: true, force: true });
-  await fsyncDirectoryAsync(asideDir);
+  await fsyncDirectoryAsync(asideDirectory(layout));
   return true;
 }
 
@@ -633,16 +563,6 @@ async function isRegularFile(path: string): Promise<boolean> {
     return (await stat(path)).isFile();
   } catch {
     return false;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
   }
 }
 

@@ -5,6 +5,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { faultPoint, type FileStep } from './fault-points.ts';
 
 /** Prefix of every temp file we create; start-up sweeps remove leftovers with it. */
 export const TEMP_PREFIX = '.pvctrl-tmp-';
@@ -22,8 +23,12 @@ export function fsyncDirectory(directory: string): void {
   }
 }
 
-/** Write `data` to `target` atomically and durably (mode 0644 unless told otherwise). */
-export function writeFileDurable(target: string, data: string | Uint8Array, mode = 0o644): void {
+/**
+ * Write `data` to `target` atomically and durably (mode 0644 unless told otherwise). Storage
+ * writes name their `step` (fault-points.ts); only files outside the storage (run dir, container
+ * status) leave it out.
+ */
+export function writeFileDurable(target: string, data: string | Uint8Array, mode = 0o644, step?: FileStep): void {
   const temp = tempPathFor(target);
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
@@ -37,17 +42,19 @@ export function writeFileDurable(target: string, data: string | Uint8Array, mode
     throw error;
   }
   closeSync(fd);
-  publishDurable(temp, target);
+  publishDurable(temp, target, step);
 }
 
 /** Rename an already fsync'ed temp file into place and make the rename itself durable. */
-export function publishDurable(temp: string, target: string): void {
+export function publishDurable(temp: string, target: string, step?: FileStep): void {
+  if (step !== undefined) faultPoint(`${step}:staged`);
   try {
     renameSync(temp, target);
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
   }
+  if (step !== undefined) faultPoint(`${step}:renamed`);
   fsyncDirectory(dirname(target));
 }
 

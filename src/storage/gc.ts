@@ -5,6 +5,7 @@
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEMP_PREFIX, fsyncDirectory } from './durable.ts';
+import { faultPoint } from './fault-points.ts';
 import type { ObjectStore } from './objects.ts';
 import type { StepStore } from './steps.ts';
 
@@ -38,6 +39,7 @@ export function runGarbageCollector(steps: StepStore, objects: ObjectStore, poli
       const stats = lstatSync(path);
       if (!stats.isFile() || stats.nlink > 1) continue;
       rmSync(path, { force: true });
+      faultPoint('gc.object:unlinked');
       reclaimed += stats.size;
       removedObjects++;
     } catch {

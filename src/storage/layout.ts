@@ -5,6 +5,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEMP_PREFIX, ensureDirectoryDurable, fsyncDirectory, writeFileDurable } from './durable.ts';
+import { faultPoint } from './fault-points.ts';
 
 export interface StorageLayout {
   readonly root: string;
@@ -80,15 +81,15 @@ export function initStorage(layout: StorageLayout): InitReport {
   }
   mkdirSync(layout.runDir, { recursive: true, mode: 0o755 });
   const created = !existsSync(join(layout.root, '.pvmounted'));
-  if (created) writeFileDurable(join(layout.root, '.pvmounted'), '');
+  if (created) writeFileDurable(join(layout.root, '.pvmounted'), '', undefined, 'init.file');
 
   const factory = join(layout.trails, FACTORY_REVISION);
   if (!existsSync(join(factory, '.pvr', 'json')) && readCurrentRevision(layout) === undefined) {
     ensureDirectoryDurable(join(factory, '.pvr'));
     ensureDirectoryDurable(join(factory, '.pv'));
-    writeFileDurable(join(factory, '.pvr', 'json'), FACTORY_STATE);
-    writeFileDurable(join(factory, '.pv', 'progress'), FACTORY_PROGRESS);
-    writeFileDurable(join(factory, '.pv', 'done'), '');
+    writeFileDurable(join(factory, '.pvr', 'json'), FACTORY_STATE, undefined, 'init.file');
+    writeFileDurable(join(factory, '.pv', 'progress'), FACTORY_PROGRESS, undefined, 'init.file');
+    writeFileDurable(join(factory, '.pv', 'done'), '', undefined, 'init.file');
     setCurrentRevision(layout, FACTORY_REVISION);
   }
   const sweptTempFiles = sweepTempFiles([layout.objects, layout.trails, layout.locals, layout.userMeta, layout.deviceMeta, layout.root]);
@@ -133,6 +134,8 @@ export function setCurrentRevision(layout: StorageLayout, revision: string): voi
   const temp = join(layout.trails, `${TEMP_PREFIX}current.${process.pid}`);
   rmSync(temp, { force: true });
   symlinkSync(revision, temp);
+  faultPoint('current.link:staged');
   renameSync(temp, link);
+  faultPoint('current.link:renamed');
   fsyncDirectory(layout.trails);
 }

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path';
 import { TEMP_PREFIX, fsyncDirectory, writeFileDurable } from './durable.ts';
 import { escapeLikeReference } from './steps.ts';
+import { faultPoint } from './fault-points.ts';
 
 export const META_VALUE_LIMIT = 4096;
 const KEY_LIMIT = 255;
@@ -71,7 +72,7 @@ export class MetadataStore {
   set(key: string, value: string): boolean {
     if (!isValidMetaKey(key)) throw new Error(`invalid ${this.kind} key`);
     if (this.entries.get(key) === value) return false;
-    writeFileDurable(join(this.directory, key), value);
+    writeFileDurable(join(this.directory, key), value, undefined, 'metadata.set');
     this.entries.set(key, value);
     this.project(key, value);
     this.onChange({ key, value });
@@ -82,6 +83,7 @@ export class MetadataStore {
   delete(key: string): boolean {
     if (!this.entries.has(key)) return false;
     rmSync(join(this.directory, key), { force: true });
+    faultPoint('metadata.delete:unlinked');
     fsyncDirectory(this.directory);
     this.entries.delete(key);
     const projection = this.projectionPath(key);

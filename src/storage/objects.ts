@@ -177,7 +177,7 @@ export class ObjectStore {
       });
       const result = await ingest.finish();
       if (result.sha256 !== sha) throw unprocessable(BAD_CHECKSUM);
-      publishDurable(temp, target);
+      publishDurable(temp, target, 'object.js');
       return 'stored';
     } catch (error) {
       await ingest.abort();
@@ -219,7 +219,7 @@ export class ObjectStore {
       if (result.size > reported) onProgress(result.size);
       body.assertUntouched();
       if (result.sha256 !== sha) throw unprocessable(BAD_CHECKSUM);
-      publishDurable(temp, target);
+      publishDurable(temp, target, 'object.native');
       return 'stored';
     } catch (error) {
       await ingest.abort().catch(() => undefined);

@@ -143,7 +143,7 @@ export async function firstBoot(layout: StorageLayout, pvtxDir: string | undefin
         report.outcome = 'deployed';
       }
     }
-    writeFileDurable(marker, '');
+    writeFileDurable(marker, '', undefined, 'init.file');
     return report;
   });
 }
@@ -166,8 +166,8 @@ async function install(
   }
   const pv = join(layout.trails, revision, '.pv');
   ensureDirectoryDurable(pv);
-  writeFileDurable(join(pv, 'progress'), FACTORY_PROGRESS);
-  writeFileDurable(join(pv, 'done'), '');
+  writeFileDurable(join(pv, 'progress'), FACTORY_PROGRESS, undefined, 'revision.file');
+  writeFileDurable(join(pv, 'done'), '', undefined, 'revision.file');
   if (readCurrentRevision(layout) !== revision) setCurrentRevision(layout, revision);
   return undefined;
 }

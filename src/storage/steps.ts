@@ -9,6 +9,8 @@ import { TEMP_PREFIX, ensureDirectoryDurable, fsyncDirectory, tempPathFor, write
 import { openIngest } from './ingest.ts';
 import { readCurrentRevision, type StorageLayout } from './layout.ts';
 import { isAddressableRevision, isLocalRevision } from './revisions.ts';
+import { faultPoint, type SwapStep } from './fault-points.ts';
+import { dropParked, dropParkedCopies, swapRevisionDirectory } from './swap.ts';
 
 export interface Progress {
   status: string;
@@ -109,7 +111,7 @@ export class StepStore {
   writeProgress(revision: string, progress: Progress): void {
     const directory = join(this.directory(revision), '.pv');
     ensureDirectoryDurable(directory);
-    writeFileDurable(join(directory, 'progress'), JSON.stringify(progress));
+    writeFileDurable(join(directory, 'progress'), JSON.stringify(progress), undefined, 'revision.file');
   }
 
   /** MAKE_FACTORY: revision `target` becomes a fresh copy of `source`'s state JSON. */
@@ -119,25 +121,31 @@ export class StepStore {
     const staging = tempPathFor(directory);
     mkdirSync(join(staging, '.pvr'), { recursive: true, mode: 0o775 });
     mkdirSync(join(staging, '.pv'), { recursive: true, mode: 0o755 });
-    writeFileDurable(join(staging, '.pvr', 'json'), text);
-    writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY));
-    rmSync(directory, { recursive: true, force: true });
-    renameSync(staging, directory);
-    fsyncDirectory(join(directory, '..'));
+    try {
+      writeFileDurable(join(staging, '.pvr', 'json'), text, undefined, 'revision.file');
+      writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY), undefined, 'revision.file');
+      fsyncDirectory(join(staging, '.pvr'));
+      fsyncDirectory(join(staging, '.pv'));
+      fsyncDirectory(staging);
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      throw error;
+    }
+    this.replaceDirectory(target, staging, directory, 'revision.factory');
   }
 
   /** Mark a revision committed (`.pv/done`), as the reference does for its rollback point. */
   markDone(revision: string): void {
     const directory = join(this.directory(revision), '.pv');
     ensureDirectoryDurable(directory);
-    writeFileDurable(join(directory, 'done'), '');
+    writeFileDurable(join(directory, 'done'), '', undefined, 'revision.file');
   }
 
   writeCommitMessage(revision: string, message: string): void {
     if (!this.exists(revision)) throw notFound(RESOURCE_MISSING);
     const directory = join(this.directory(revision), '.pv');
     ensureDirectoryDurable(directory);
-    writeFileDurable(join(directory, 'commitmsg'), message);
+    writeFileDurable(join(directory, 'commitmsg'), message, undefined, 'revision.file');
   }
 
   /**
@@ -176,33 +184,44 @@ export class StepStore {
       }
       const verdict = validate(readFileSync(join(staging, '.pvr', 'json'), 'utf8'));
       if (verdict !== undefined) throw unprocessable(verdict.message);
-      writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY));
+      writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY), undefined, 'revision.file');
       fsyncDirectory(join(staging, '.pvr'));
+      fsyncDirectory(join(staging, '.pv'));
       fsyncDirectory(staging);
-      this.replaceDirectory(staging, target);
     } catch (error) {
       rmSync(staging, { recursive: true, force: true });
       throw error;
     }
+    this.replaceDirectory(revision, staging, target, 'revision.install');
   }
 
-  private replaceDirectory(staging: string, target: string): void {
-    let previous: string | undefined;
-    if (existsSync(target)) {
-      previous = tempPathFor(target);
-      renameSync(target, previous);
-    }
-    renameSync(staging, target);
-    fsyncDirectory(join(target, '..'));
-    if (previous !== undefined) rmSync(previous, { recursive: true, force: true });
+  /** Swap a complete staging tree in; the old copy stays reachable until the new one is (swap.ts). */
+  private replaceDirectory(revision: string, staging: string, target: string, step: SwapStep): void {
+    const { parked } = swapRevisionDirectory(this.layout, revision, staging, target, step);
+    if (parked !== undefined) dropParked(this.layout, parked);
   }
 
-  /** Remove a revision and what belongs to it (trail, logs, per-revision disks). */
+  /**
+   * Remove a revision and what belongs to it (trail, logs, per-revision disks). The trail is
+   * first renamed to a temp name, which listings skip and start-up sweeps: a crash mid-delete
+   * never leaves a listed revision without its state (issue 8, defect 3).
+   */
   removeRevision(revision: string): void {
     if (!isAddressableRevision(revision) || revision === 'current') return;
-    for (const path of [this.directory(revision), join(this.layout.logs, revision), join(this.layout.disksRev, revision)]) {
+    const directory = this.directory(revision);
+    // A parked copy would otherwise be restored at start-up, bringing the revision back.
+    dropParkedCopies(this.layout, revision);
+    let doomed: string | undefined;
+    if (existsSync(directory)) {
+      doomed = tempPathFor(directory);
+      renameSync(directory, doomed);
+      fsyncDirectory(join(directory, '..'));
+      faultPoint('gc.revision:moved');
+    }
+    for (const path of [join(this.layout.logs, revision), join(this.layout.disksRev, revision)]) {
       rmSync(path, { recursive: true, force: true });
     }
+    if (doomed !== undefined) rmSync(doomed, { recursive: true, force: true });
   }
 }
 
