@@ -32,6 +32,7 @@ import { PvCtrlServer } from './server/http-server.ts';
 import { parseState, type ParseOptions } from './state/index.ts';
 import { measureSpace } from './storage/free-space.ts';
 import { runGarbageCollector } from './storage/gc.ts';
+import { armFaultPoints } from './storage/fault-points.ts';
 import { FACTORY_REVISION, initStorage, storageLayout, type StorageLayout } from './storage/layout.ts';
 import { MetadataStore } from './storage/metadata.ts';
 import { ObjectStore } from './storage/objects.ts';
@@ -226,6 +227,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   await server.listen();
   await verifyCredentialsComeBack(layout.socket);
   log.info(`listening on ${layout.socket} (cgroup mode ${mode}, revision ${revision})`);
+  armFaultPoints();
   // Helpers talk to the socket, so they start once it answers; they stop first, while it still does.
   daemons.startAll();
 

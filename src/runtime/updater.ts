@@ -8,6 +8,7 @@ import type { Logger } from '../log.ts';
 import { parseState, type ParseOptions, type State } from '../state/index.ts';
 import { readBootEnv, writeBootEnv } from '../storage/boot-env.ts';
 import { deployInstalledRevision, verifyRevisionObjects } from '../storage/deploy.ts';
+import { faultPoint } from '../storage/fault-points.ts';
 import { setCurrentRevision, type StorageLayout } from '../storage/layout.ts';
 import type { MetadataStore } from '../storage/metadata.ts';
 import type { Progress, StepStore } from '../storage/steps.ts';
@@ -45,6 +46,7 @@ export class Updater {
     const current = steps.currentRevision() ?? '0';
     const env = readBootEnv(layout, current);
     if (env.trying === undefined) return;
+    faultPoint('updater.recover');
     if (env.tryOnce) {
       log.info(`try-once revision ${env.trying} ends; back to ${env.done}`);
     } else {
@@ -77,6 +79,7 @@ export class Updater {
         return false;
       }
       await deployInstalledRevision(this.options.layout, revision);
+      faultPoint('updater.deployed');
       const rebootLike = mode !== 'run' || needsReboot(previousState, parsed.state);
       steps.writeProgress(revision, progress('INPROGRESS', rebootLike ? 'Rebooting' : 'Transitioning to new revision without rebooting', 50));
       const env = readBootEnv(this.options.layout, previousRevision);
@@ -85,6 +88,7 @@ export class Updater {
 
       const failure = await this.switchAndTest(revision, parsed.state, previousState);
       if (failure === undefined) {
+        faultPoint('updater.commit');
         const committed = mode === 'commit' || (mode === 'run' && rebootLike);
         steps.writeProgress(
           revision,
@@ -98,6 +102,7 @@ export class Updater {
         return true;
       }
       log.error(`revision ${revision} failed: ${failure}; rolling back to ${previousRevision}`);
+      faultPoint('updater.rollback');
       steps.writeProgress(revision, progress('ERROR', failure, 100));
       setCurrentRevision(this.options.layout, previousRevision);
       writeBootEnv(this.options.layout, { done: env.done });
