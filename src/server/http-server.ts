@@ -10,9 +10,9 @@ import { isPvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Services } from '../api/services.ts';
 import { ClientGoneError, IncomingBody } from './body.ts';
-import { installIdentityEncodingFilter } from './identity-encoding.ts';
+import { gateOf, installConnectionGate, type Rejection } from './identity-encoding.ts';
 import type { CallerLookup, PeerIdentity } from './caller.ts';
-import { sendApiResponse, sendError, sendPvError, sendUnsupportedProtocol } from './respond.ts';
+import { sendApiResponse, sendError, sendPvError, tooManyConnectionsReply, unsupportedProtocolReply } from './respond.ts';
 import type { Router, RouteMatch } from './router.ts';
 import type { ApiRequest } from './types.ts';
 
@@ -31,9 +31,17 @@ export interface ServerOptions {
   log: Logger;
   /** Socket file mode: root and the socket group; identity within those comes from the kernel. */
   socketMode?: number;
+  /** Open connections beyond this get 503 and are closed (default DEFAULT_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** A connection idle between requests this long is closed (default DEFAULT_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs?: number;
 }
 
-const ACCEPTED_METHODS = new Set(['GET', 'POST', 'HEAD', 'PUT', 'DELETE']);
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+/** Refusals at the connection limit are logged at most this often (a flood must not flood the log). */
+const LIMIT_WARNING_INTERVAL_MS = 10_000;
+const REFUSED_FLUSH_TIMEOUT_MS = 5_000;
 /** Bodies up to this size are drained before an early error answer; larger ones close the connection. */
 const DRAIN_LIMIT = 1024 * 1024;
 
@@ -47,13 +55,16 @@ export class PvCtrlServer {
   private readonly peers = new WeakMap<Socket, PeerIdentity>();
   private readonly sockets = new Set<Socket>();
   private readonly inFlight = new Set<Promise<void>>();
+  private lastLimitWarning = 0;
 
   constructor(private readonly options: ServerOptions) {
     this.http = createHttpServer();
     this.http.on('request', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, false)));
     this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, true)));
     this.http.on('clientError', (error: Error, socket: Socket) => this.onClientError(error, socket));
-    this.net = createNetServer((socket) => this.accept(socket as SocketWithHandle));
+    // Half-open: a client that shuts down its write side after a request still gets the answer;
+    // the connection gate ends our side once every request that fully arrived is answered.
+    this.net = createNetServer({ allowHalfOpen: true }, (socket) => this.accept(socket as SocketWithHandle));
   }
 
   listen(): Promise<void> {
@@ -85,6 +96,12 @@ export class PvCtrlServer {
   }
 
   private accept(socket: SocketWithHandle): void {
+    const limit = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (this.sockets.size >= limit) {
+      // Before reading credentials: one runaway client must not exhaust the daemon's descriptors.
+      this.refuseConnection(socket, limit);
+      return;
+    }
     const fd = socket._handle?.fd;
     let identity: PeerIdentity;
     try {
@@ -102,8 +119,37 @@ export class PvCtrlServer {
       this.sockets.delete(socket);
       this.options.credentials.release(identity);
     });
-    installIdentityEncodingFilter(socket);
+    installConnectionGate(socket, { onRejected: (rejection) => this.onRejected(identity, rejection) });
+    this.closeWhenIdle(socket);
     this.http.emit('connection', socket);
+  }
+
+  private refuseConnection(socket: Socket, limit: number): void {
+    const now = Date.now();
+    if (now - this.lastLimitWarning > LIMIT_WARNING_INTERVAL_MS) {
+      this.lastLimitWarning = now;
+      this.options.log.warn(`refusing connection: ${limit} connections open (limit)`);
+    }
+    socket.on('error', () => socket.destroy());
+    socket.end(tooManyConnectionsReply());
+    socket.once('finish', () => socket.destroy());
+    // A peer that never reads must not keep the refused socket: bounded wait for the flush.
+    setTimeout(() => socket.destroy(), REFUSED_FLUSH_TIMEOUT_MS).unref();
+  }
+
+  /** Keep-alive connections with nothing in progress are closed after the idle timeout. */
+  private closeWhenIdle(socket: Socket): void {
+    socket.setTimeout(this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    socket.on('timeout', () => {
+      const filter = gateOf(socket)?.filter;
+      // A request being answered or a body being received is not idleness.
+      if (filter !== undefined && (filter.answerOwed || filter.bodyIncomplete)) return;
+      socket.destroy();
+    });
+  }
+
+  private onRejected(peer: PeerIdentity, rejection: Rejection): void {
+    this.options.log.warn(`pid ${peer.pid}: ${rejection.status} Unsupported protocol: ${rejection.reason}`);
   }
 
   private onClientError(error: Error, socket: Socket): void {
@@ -111,14 +157,17 @@ export class PvCtrlServer {
       socket.destroy();
       return;
     }
-    const unsupportedMethod = /method/i.test(error.message);
-    const status = unsupportedMethod ? '501 Not Implemented' : '400 Bad Request';
-    const body = '{"Error": "Unsupported protocol"}';
-    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    // The gate refuses what it recognises; this is what Bun's parser still found wrong.
+    const status = /method/i.test(error.message) ? 501 : 400;
+    this.options.log.warn(`${status} Unsupported protocol: ${error.message}`);
+    socket.end(unsupportedProtocolReply(status, gateOf(socket)?.filter.versionInParser ?? '1.1'));
+    socket.once('finish', () => socket.destroy());
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
     const socket = req.socket;
+    // The gate lets the next pipelined request into the parser only once this answer is out.
+    res.once('finish', () => gateOf(socket)?.answered());
     const peer = this.peers.get(socket);
     if (peer === undefined) {
       socket.destroy();
@@ -129,11 +178,8 @@ export class PvCtrlServer {
       socket.destroy();
       return;
     }
+    // Methods outside spec §2.2's set never get here: the gate answers them 501.
     const method = req.method ?? '';
-    if (!ACCEPTED_METHODS.has(method)) {
-      sendUnsupportedProtocol(res, 501);
-      return;
-    }
     const body = new IncomingBody(req, socket, () => {
       if (expectsContinue) res.writeContinue();
     });

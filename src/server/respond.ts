@@ -55,16 +55,25 @@ export function sendBody(res: ServerResponse, status: number, contentType: strin
   res.end(status === 204 ? undefined : bytes);
 }
 
-/** The libevent-style answer to something that is not HTTP we speak (kept byte for byte). */
-export function sendUnsupportedProtocol(res: ServerResponse, status: 400 | 501): void {
-  if (res.headersSent) return;
-  const body = '{"Error": "Unsupported protocol"}';
-  res.writeHead(status, REASON[status] ?? '', {
-    'Content-Type': 'text/html',
-    'Content-Length': String(Buffer.byteLength(body)),
-    Connection: 'close',
-  });
-  res.end(body);
+const UNSUPPORTED_PROTOCOL_BODY = '{"Error": "Unsupported protocol"}';
+
+/**
+ * The libevent-style answer to something that is not HTTP we speak (kept byte for byte), written
+ * straight to the connection: the parser never saw the request it answers.
+ */
+export function unsupportedProtocolReply(status: 400 | 501, version: '1.0' | '1.1'): Buffer {
+  return rawReply(version, status, 'text/html', UNSUPPORTED_PROTOCOL_BODY);
+}
+
+/** The answer to a connection beyond the configured limit, before any request was read. */
+export function tooManyConnectionsReply(): Buffer {
+  return rawReply('1.1', 503, 'application/json', errorBody('Too many connections'));
+}
+
+function rawReply(version: '1.0' | '1.1', status: number, contentType: string, body: string): Buffer {
+  const bytes = Buffer.from(body);
+  const head = `HTTP/${version} ${status} ${REASON[status] ?? ''}\r\nContent-Type: ${contentType}\r\nContent-Length: ${bytes.length}\r\nConnection: close\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), bytes]);
 }
 
 export async function sendApiResponse(res: ServerResponse, response: ApiResponse): Promise<void> {
