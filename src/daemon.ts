@@ -29,6 +29,7 @@ import { Updater } from './runtime/updater.ts';
 import type { GcReport } from './storage/gc.ts';
 import { CallerResolver, detectCgroupMode, unifiedCgroupPath } from './server/caller.ts';
 import { PvCtrlServer } from './server/http-server.ts';
+import type { ConnectionLimits } from './server/limits.ts';
 import { parseState, type ParseOptions } from './state/index.ts';
 import { measureSpace } from './storage/free-space.ts';
 import { runGarbageCollector } from './storage/gc.ts';
@@ -47,6 +48,8 @@ export interface DaemonOptions {
   configFile?: string;
   pvtxDir?: string;
   logLevel?: LogLevel;
+  /** Listener limits (`--max-connections`, `--idle-timeout`); server defaults otherwise. */
+  connectionLimits?: ConnectionLimits;
   env?: Readonly<Record<string, string | undefined>>;
   /** REBOOT_DEVICE / POWEROFF_DEVICE: the caller stops the daemon and reboots or exits. */
   onPowerRequest?: (kind: 'reboot' | 'poweroff', message: string) => Promise<void>;
@@ -223,6 +226,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       },
     },
     identify: (peer) => resolver.resolve(peer, system),
+    ...options.connectionLimits,
   });
   await server.listen();
   await verifyCredentialsComeBack(layout.socket);
