@@ -18,6 +18,7 @@ import { createKmodBackend } from './runtime/kmod-backend.ts';
 import { RunningSystem } from './runtime/running-system.ts';
 import { ContainerRuntime } from './runtime/containers.ts';
 import { execChecked } from './runtime/exec.ts';
+import { waitUntil } from './runtime/deadlines.ts';
 import { isMounted, unmount } from './runtime/mounts.ts';
 import { openLxcContainer } from './native/lxc.ts';
 import { deployInstalledRevision, recoverInterruptedDeploys } from './storage/deploy.ts';
@@ -64,6 +65,9 @@ export interface RunningDaemon {
   started: Promise<unknown>;
   stop(): Promise<void>;
 }
+
+/** How long a stop waits for an update (deploy, LOCAL_RUN) to notice the stop and end. */
+const UPDATE_SETTLE_MS = 15_000;
 
 const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -270,8 +274,13 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     runtime,
     started,
     stop: async () => {
+      // From here nothing starts; a command or update in flight notices and ends (bounded wait).
+      runtime?.beginStop();
       await daemons.stopAll();
       await ssh.stop();
+      if (!(await waitUntil(() => !commands.busy && updater.active === undefined, Date.now() + UPDATE_SETTLE_MS))) {
+        log.warn(`stop: update of ${updater.active ?? 'a command'} still in flight after ${UPDATE_SETTLE_MS} ms; stopping anyway`);
+      }
       await runtime?.stopAll();
       await server.close();
       for (const target of metaMounts) await unmount(target).catch(() => undefined);

@@ -5,13 +5,15 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest, notFound, unavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { effectiveAutoRecovery, type AutoRecovery, type Group, type Platform, type State } from '../state/index.ts';
 import { writeFileDurable } from '../storage/durable.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { lxcOverrides, type ContainerPaths } from './lxc-config.ts';
 import { removeStaleContainerCgroups, type LxcContainerHandle } from '../native/lxc.ts';
+import { settledBy } from './deadlines.ts';
+import { configuredContainerNames, containerCgroupPids, detachStrayLoops, killContainerCgroups } from './leftovers.ts';
 import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './mounts.ts';
 import { aliveTimeout, type ContainerController, type PlatformStatus, type RunningSystem } from './running-system.ts';
 
@@ -38,7 +40,11 @@ export interface ContainerRuntimeOptions {
   monitorIntervalMs?: number;
   /** Grace before a stop turns into a kill. */
   stopGraceSeconds?: number;
+  /** Bound of the whole daemon-stop sequence (in-flight actions, stops, sweep). */
+  shutdownTimeoutMs?: number;
 }
+
+const SHUTTING_DOWN = 'The device is shutting down';
 
 interface Tracked {
   platform: Platform;
@@ -53,6 +59,9 @@ interface Tracked {
   goalTimedOut: boolean;
 }
 
+/** How long a kill waits for LXC to report STOPPED (liblxc's default is 30 s; a shutdown is bounded). */
+const STOP_WAIT_SECONDS = 10;
+
 const GOAL_RANK: Record<string, number> = { MOUNTED: 1, STARTED: 2, READY: 3 };
 
 export function goalReached(status: PlatformStatus, goal: string): boolean {
@@ -64,7 +73,10 @@ export class ContainerRuntime implements ContainerController {
   private readonly tracked = new Map<string, Tracked>();
   private revision = '';
   private monitor: ReturnType<typeof setInterval> | undefined;
+  /** Set once the daemon stops: nothing starts any more, and it is never reset. */
   private stopping = false;
+  /** Leftovers of an earlier run are looked at once, on the first revision this runtime starts. */
+  private leftoversChecked = false;
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     // Changes made outside the runtime (a `ready` signal) must survive a daemon crash too.
@@ -81,8 +93,11 @@ export class ContainerRuntime implements ContainerController {
    */
   async startRevision(revision: string, state: State, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
     this.revision = revision;
-    this.stopping = false;
     mkdirSync(this.options.lxcPath, { recursive: true });
+    if (!this.leftoversChecked) {
+      this.leftoversChecked = true;
+      await this.clearForeignLeftovers(state);
+    }
     for (const platform of state.platforms) {
       const group = state.groups.find((candidate) => candidate.name === platform.group);
       const kept = keep.has(platform.name) ? this.tracked.get(platform.name) : undefined;
@@ -107,7 +122,8 @@ export class ContainerRuntime implements ContainerController {
     for (const group of state.groups) {
       const members = [...this.tracked.values()].filter((entry) => entry.platform.group === group.name);
       if (members.length === 0) continue;
-      await Promise.all(members.filter((entry) => !keep.has(entry.platform.name)).map((entry) => this.bringUp(entry, true)));
+      // Through serialise, so that a stop arriving meanwhile waits for (not races) these starts.
+      await Promise.all(members.filter((entry) => !keep.has(entry.platform.name)).map((entry) => this.serialise(entry, () => this.bringUp(entry, true))));
       const late = await this.waitForGoals(members, group.timeout);
       for (const entry of late) {
         entry.goalTimedOut = true;
@@ -127,6 +143,7 @@ export class ContainerRuntime implements ContainerController {
    * Resolves with the containers whose goal timed out, like startRevision.
    */
   async switchRevision(revision: string, state: State, previous: State): Promise<string[]> {
+    if (this.stopping) throw unavailable(SHUTTING_DOWN, 5);
     const keep = new Set<string>();
     for (const platform of state.platforms) {
       const before = previous.platforms.find((candidate) => candidate.name === platform.name);
@@ -145,13 +162,20 @@ export class ContainerRuntime implements ContainerController {
       entry.handle?.release();
       this.tracked.delete(name);
     }
+    // The daemon began to stop while the old containers went down: start nothing of the new revision.
+    if (this.stopping) throw unavailable(SHUTTING_DOWN, 5);
     this.options.log.info(`switching to revision ${revision}; kept running: ${[...keep].join(', ') || 'none'}`);
     this.options.system.load(revision, state, keep);
     return this.startRevision(revision, state, keep);
   }
 
-  /** A container failed since the given time (stopped, recovering or its goal timed out). */
+  /**
+   * A container failed since the given time (stopped, recovering or its goal timed out). Throws
+   * once the daemon stops: containers going down then are no verdict on the revision under test,
+   * so the updater ends without one (the next start treats the try as interrupted).
+   */
   failedSince(names: readonly string[]): string[] {
+    if (this.stopping) throw unavailable(SHUTTING_DOWN, 5);
     return names.filter((name) => {
       const entry = this.tracked.get(name);
       const status = this.options.system.info(name)?.status;
@@ -159,19 +183,99 @@ export class ContainerRuntime implements ContainerController {
     });
   }
 
-  /** Stop every container, last group first, and unmount what we mounted. */
-  async stopAll(): Promise<void> {
+  /** First step of a daemon stop: nothing starts from now on (recoveries, actions, revisions). */
+  beginStop(): void {
     this.stopping = true;
     if (this.monitor) clearInterval(this.monitor);
     this.monitor = undefined;
+    for (const entry of this.tracked.values()) this.cancelRecovery(entry);
+  }
+
+  /**
+   * Stop everything of this run, bounded by the shutdown timeout: let in-flight actions finish
+   * (they notice the stop and start nothing new), stop every container last group first, then
+   * sweep what is still there whatever its origin — a container of this lxcPath still running,
+   * processes in its cgroups, mounts under the containers folder, loop devices of the storage.
+   */
+  async stopAll(): Promise<void> {
+    this.beginStop();
+    const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? 30_000);
+    const inFlight = [...this.tracked.values()].flatMap((entry) => (entry.busy === undefined ? [] : [entry.busy]));
+    if (!(await settledBy(Promise.all(inFlight), deadline))) this.options.log.warn('shutdown: container actions still in flight at the deadline');
     const groups = this.options.system.state?.groups ?? [];
-    for (const group of [...groups].reverse()) {
-      const members = [...this.tracked.values()].filter((entry) => entry.platform.group === group.name);
-      await Promise.all(members.map((entry) => this.takeDown(entry)));
+    const order = [...groups].reverse().map((group) => [...this.tracked.values()].filter((entry) => entry.platform.group === group.name));
+    // Containers of no declared group go last (the reverse of starting them first: never, but safe).
+    order.push([...this.tracked.values()].filter((entry) => !groups.some((group) => group.name === entry.platform.group)));
+    for (const members of order) {
+      const stops = Promise.all(members.map((entry) => this.serialise(entry, () => this.takeDown(entry))));
+      if (!(await settledBy(stops, deadline))) this.options.log.warn(`shutdown: stopping ${members.map((entry) => entry.platform.name).join(', ')} did not finish in time`);
     }
     for (const entry of this.tracked.values()) {
       entry.handle?.release();
       entry.handle = undefined;
+    }
+    await this.sweep(deadline);
+  }
+
+  /** Whatever of this run survived the orderly stop goes now; each find is logged. */
+  private async sweep(deadline: number): Promise<void> {
+    const { log, lxcPath, runtimeRoot } = this.options;
+    const names = new Set([...this.tracked.keys(), ...configuredContainerNames(lxcPath)]);
+    for (const name of names) {
+      const remaining = Math.max(1000, deadline - Date.now());
+      await this.stopStray(name, `shutdown: ${name} still running after its stop`, remaining);
+    }
+    const unmounted = await unmountTree(runtimeRoot);
+    if (unmounted.length > 0) log.warn(`shutdown: unmounted leftovers ${unmounted.join(', ')}`);
+    const loops = await detachStrayLoops(this.options.layout.root);
+    if (loops.length > 0) log.warn(`shutdown: detached loop devices ${loops.map((loop) => `${loop.device} (${loop.backingFile})`).join(', ')}`);
+  }
+
+  /**
+   * Stop a container of our lxcPath that is running outside the runtime's control (its monitor
+   * answers) and kill whatever of ours is left in its cgroups (no monitor any more). Logs what it
+   * did under `what`; returns whether anything was found.
+   */
+  private async stopStray(name: string, what: string, timeoutMs: number): Promise<boolean> {
+    const { log, lxcPath, runtimeRoot } = this.options;
+    let found = false;
+    let handle: LxcHandle | undefined;
+    try {
+      handle = this.options.openContainer(name, lxcPath);
+      if (handle.isRunning()) {
+        found = true;
+        log.warn(`${what}: stopping it (pid ${handle.initPid()})`);
+        await handle.stop(Math.max(1, Math.floor(timeoutMs / 1000)));
+      }
+    } catch (error) {
+      log.warn(`${what}: ${(error as Error).message}`);
+    } finally {
+      handle?.release();
+    }
+    if (containerCgroupPids(name).length === 0) {
+      removeStaleContainerCgroups(name);
+      return found;
+    }
+    const outcome = await killContainerCgroups(name, lxcPath, runtimeRoot, Math.min(timeoutMs, 5000));
+    if (outcome.foreign > 0) log.warn(`${what}: cgroups of ${name} hold ${outcome.foreign} processes that are not of this storage; left alone`);
+    else log.warn(`${what}: killed ${outcome.killed} processes left in its cgroups${outcome.busy.length > 0 ? `; still busy: ${outcome.busy.join(', ')}` : ''}`);
+    return true;
+  }
+
+  /**
+   * At the first start: containers of this lxcPath that the running revision does not have
+   * (left by an interrupted LOCAL_RUN, say) are stopped; what is left of the revision's own
+   * containers is adopted or cleared per container in bringUp.
+   */
+  private async clearForeignLeftovers(state: State): Promise<void> {
+    const wanted = new Set(state.platforms.map((platform) => platform.name));
+    for (const name of configuredContainerNames(this.options.lxcPath)) {
+      if (wanted.has(name)) continue;
+      const stopped = await this.stopStray(name, `leftover from a previous run: container ${name} is not in revision ${this.revision}`, 10_000);
+      const unmounted = await unmountTree(this.pathsOf(name).root);
+      if (stopped || unmounted.length > 0) {
+        this.options.log.warn(`leftover from a previous run: cleaned up container ${name}${unmounted.length > 0 ? `, unmounted ${unmounted.join(', ')}` : ''}`);
+      }
     }
   }
 
@@ -179,6 +283,7 @@ export class ContainerRuntime implements ContainerController {
   async control(name: string, action: 'start' | 'stop' | 'restart'): Promise<void> {
     const entry = this.tracked.get(name);
     if (entry === undefined) throw notFound('Container not found');
+    if (this.stopping) throw unavailable(SHUTTING_DOWN, 5);
     const status = this.statusOf(entry);
     const running = status === 'STARTING' || status === 'STARTED' || status === 'READY';
     const stoppedLike = status === 'STOPPED' || status === 'RECOVERING';
@@ -279,6 +384,7 @@ export class ContainerRuntime implements ContainerController {
   /** Mount and (unless the goal is MOUNTED) start one container; `boot` allows adoption. */
   private async bringUp(entry: Tracked, boot: boolean): Promise<void> {
     const { platform } = entry;
+    if (this.stopping) return;
     entry.paths.logDir = join(this.options.layout.logs, this.revision, platform.name, 'lxc');
     mkdirSync(entry.paths.logDir, { recursive: true });
     entry.handle ??= this.options.openContainer(platform.name, this.options.lxcPath);
@@ -288,10 +394,10 @@ export class ContainerRuntime implements ContainerController {
       const status = saved?.status === 'READY' ? 'READY' : 'STARTED';
       this.setInfo(entry, { initPid: entry.handle.initPid(), userStopped: false, currentRetries: saved?.currentRetries ?? 0, startedAt: entry.startedAt });
       this.setStatus(entry, status);
-      this.options.log.info(`container ${platform.name}: adopted running container (pid ${entry.handle.initPid()})`);
+      this.options.log.info(`leftover from a previous run: container ${platform.name}: adopted running container (pid ${entry.handle.initPid()})`);
       return;
     }
-    if (boot) await unmountTree(entry.paths.root);
+    if (boot) await this.clearOwnLeftovers(entry);
     const saved = boot ? this.readPersisted(entry) : undefined;
     if (saved?.userStopped) {
       this.setInfo(entry, { userStopped: true });
@@ -303,6 +409,8 @@ export class ContainerRuntime implements ContainerController {
       this.setStatus(entry, 'MOUNTED');
       if (platform.statusGoal === 'MOUNTED') return;
       await this.loadDrivers(entry);
+      // A stop that began while we mounted: the stop queued behind us takes the mounts down.
+      if (this.stopping) return;
       await this.launch(entry);
     } catch (error) {
       this.options.log.error(`container ${platform.name}: cannot start: ${(error as Error).message}`);
@@ -371,6 +479,18 @@ export class ContainerRuntime implements ContainerController {
     this.setStatus(entry, 'STARTED');
   }
 
+  /**
+   * A container of the revision that is not running at boot: processes an earlier run left in
+   * its cgroups without a monitor (LXC would refuse to start it: "stale cgroups"), and mounts
+   * of its folder, go before it is mounted again.
+   */
+  private async clearOwnLeftovers(entry: Tracked): Promise<void> {
+    const name = entry.platform.name;
+    await this.stopStray(name, `leftover from a previous run: container ${name}`, 10_000);
+    const unmounted = await unmountTree(entry.paths.root);
+    if (unmounted.length > 0) this.options.log.warn(`leftover from a previous run: cleaned up mounts of ${name}: ${unmounted.join(', ')}`);
+  }
+
   /** Stop (graceful, then kill) and unmount; leaves status STOPPED. */
   private async takeDown(entry: Tracked): Promise<void> {
     this.cancelRecovery(entry);
@@ -378,7 +498,7 @@ export class ContainerRuntime implements ContainerController {
     if (handle !== undefined && this.isAlive(entry)) {
       this.setStatus(entry, 'STOPPING');
       const graceful = await handle.shutdown(this.options.stopGraceSeconds ?? 5).catch(() => false);
-      if (!graceful && this.isAlive(entry)) await handle.stop();
+      if (!graceful && this.isAlive(entry)) await handle.stop(STOP_WAIT_SECONDS);
     }
     await unmountTree(entry.paths.root);
     this.setInfo(entry, { initPid: -1, isStable: false });

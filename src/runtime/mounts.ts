@@ -6,14 +6,41 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { execChecked, exec } from './exec.ts';
 
-/** Mount points currently mounted, from /proc/self/mountinfo (octal escapes decoded). */
-export function mountedPaths(): Set<string> {
-  const mounted = new Set<string>();
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const field = line.split(' ')[4];
-    if (field !== undefined) mounted.add(field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+export interface MountEntry {
+  mountPoint: string;
+  /** What is mounted: a device (`/dev/loop3`), `overlay`, ... */
+  source: string;
+}
+
+const unescapeMountField = (text: string): string => text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+
+/** Mount points and their sources from a mountinfo text (octal escapes decoded). */
+export function parseMountinfo(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const dash = line.indexOf(' - ');
+    if (dash < 0) continue;
+    const mountPoint = line.slice(0, dash).split(' ')[4];
+    const source = line.slice(dash + 3).split(' ')[1];
+    if (mountPoint !== undefined && source !== undefined) entries.push({ mountPoint: unescapeMountField(mountPoint), source: unescapeMountField(source) });
   }
-  return mounted;
+  return entries;
+}
+
+export function currentMounts(): MountEntry[] {
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+}
+
+/** Mount points currently mounted. */
+export function mountedPaths(): Set<string> {
+  return new Set(currentMounts().map((entry) => entry.mountPoint));
+}
+
+export const isBelow = (path: string, root: string): boolean => path === root || path.startsWith(`${root}/`);
+
+/** Mount points at or below `root`, deepest first (the order they can be unmounted in). */
+export function mountsBelow(entries: readonly MountEntry[], root: string): string[] {
+  return [...new Set(entries.map((entry) => entry.mountPoint).filter((path) => isBelow(path, root)))].sort((a, b) => b.length - a.length);
 }
 
 export function isMounted(path: string): boolean {
@@ -41,11 +68,11 @@ export async function unmount(target: string): Promise<void> {
   if (result.code !== 0 && isMounted(target)) await execChecked('umount', ['-l', target], { timeoutMs: 30_000 });
 }
 
-/** Unmount every mount at or below `root`, deepest first. */
-export async function unmountTree(root: string): Promise<void> {
-  const below = [...mountedPaths()].filter((path) => path === root || path.startsWith(`${root}/`));
-  below.sort((a, b) => b.length - a.length);
+/** Unmount every mount at or below `root`, deepest first; returns what was mounted there. */
+export async function unmountTree(root: string): Promise<string[]> {
+  const below = mountsBelow(currentMounts(), root);
   for (const path of below) await unmount(path);
+  return below;
 }
 
 export function resetDirectory(path: string): void {
