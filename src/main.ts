@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startDaemon, VERSION } from './daemon.ts';
 import type { LogLevel } from './log.ts';
+import { resolveConnectionLimits } from './server/limits.ts';
 
 import { EXIT_POWEROFF, EXIT_REBOOT } from './exit-codes.ts';
 
@@ -12,6 +13,9 @@ const USAGE = `Usage: pv-ctrl [options]
   --config FILE    pantavisor.config file (KEY=value lines)
   --pvtx-dir DIR   folder of *.pvrexport.tgz installed on first boot
   --log-level L    error | warn | info | debug (default info)
+  --max-connections N      open connections served at once; beyond, 503 and close (default 1024,
+                           env PVCTRL_MAX_CONNECTIONS)
+  --idle-timeout SECONDS   close keep-alive connections idle this long (default 300, env PVCTRL_IDLE_TIMEOUT)
   --version, -h/--help
 Environment and config file accept Pantavisor's keys (PV_STORAGE_MNTPOINT, PV_SYSTEM_RUNDIR, ...).`;
 
@@ -23,6 +27,8 @@ async function main(): Promise<number> {
       config: { type: 'string' },
       'pvtx-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'idle-timeout': { type: 'string' },
       version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -41,6 +47,11 @@ async function main(): Promise<number> {
     process.stderr.write(`pv-ctrl: unknown log level ${logLevel}\n`);
     return 2;
   }
+  const limits = resolveConnectionLimits({ maxConnections: values['max-connections'], idleTimeout: values['idle-timeout'] }, process.env);
+  if (!limits.ok) {
+    process.stderr.write(`pv-ctrl: ${limits.message}\n`);
+    return 2;
+  }
   let requestPower: (kind: 'reboot' | 'poweroff', message: string) => Promise<void> = async () => {};
   // A signal during start-up must still stop cleanly (mounts, containers): remember it until ready.
   let earlySignal: string | undefined;
@@ -56,6 +67,7 @@ async function main(): Promise<number> {
     ...(values.config !== undefined ? { configFile: values.config } : {}),
     ...(values['pvtx-dir'] !== undefined ? { pvtxDir: values['pvtx-dir'] } : {}),
     logLevel,
+    connectionLimits: limits.limits,
   });
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -63,7 +75,14 @@ async function main(): Promise<number> {
       if (stopping) return;
       stopping = true;
       daemon.services.log.info(`${signal}: finishing in-flight requests and stopping`);
-      void daemon.stop().then(() => resolve(code));
+      // A failed stop must still end the process (with a failure code), never leave it hanging.
+      void daemon.stop().then(
+        () => resolve(code),
+        (error: unknown) => {
+          daemon.services.log.error(`${signal}: stop failed: ${(error as Error).message}`);
+          resolve(1);
+        },
+      );
     };
     requestPower = async (kind) => {
       const appengine = daemon.services.config.getEnum('PV_SYSTEM_INIT_MODE') === 'appengine';
