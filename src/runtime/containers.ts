@@ -277,6 +277,9 @@ export class ContainerRuntime implements ContainerController {
         this.options.log.warn(`leftover from a previous run: cleaned up container ${name}${unmounted.length > 0 ? `, unmounted ${unmounted.join(', ')}` : ''}`);
       }
     }
+    // Nothing of ours mounts yet, so a loop device of the storage that no mount uses is a leftover.
+    const loops = await detachStrayLoops(this.options.layout.root);
+    if (loops.length > 0) this.options.log.warn(`leftover from a previous run: detached loop devices ${loops.map((loop) => `${loop.device} (${loop.backingFile})`).join(', ')}`);
   }
 
   /** `PUT /containers/{name}`: the state machine of spec §7.2; effects run in the background. */
