@@ -3,10 +3,15 @@
 //
 // Every call builds its own kmod_ctx and drops it before returning. A kmod_ctx
 // is not thread-safe and caches what it read (dependency lines, module state),
-// so sharing one between the main thread (resolve, plan) and the thread pool
+// so sharing one between the main thread (resolve, plan) and the task threads
 // (insert, remove) would need a lock held across init_module(), which can take
 // seconds; a context costs one parse of the modprobe.d files, and drivers are
 // loaded rarely.
+//
+// insert and remove run on a thread of their own (OwnThreadTask, see
+// docs/native-threads.md), not on the runtime's shared pool: init_module() of
+// a driver waiting for firmware, or a modprobe.d command, can take seconds.
+// A modprobe.d install/remove command is killed after options.commandTimeoutMs.
 //
 // libkmod reports what kmod_module_probe_insert_module() does only through a
 // print_action callback without a user-data pointer, so the operation in
@@ -18,10 +23,14 @@
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cmath>
+#include <cstdint>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +40,7 @@
 #include <vector>
 
 #include "napi_util.h"
+#include "own_thread_task.h"
 
 extern char** environ;
 
@@ -43,12 +53,20 @@ namespace {
 constexpr size_t kMaxSpecLength = 4096;
 // libkmod logs a line per failed lookup step; a handful explains any failure.
 constexpr size_t kMaxLogLines = 16;
+// modprobe.d commands are short shell snippets (often a modprobe of their
+// own); a minute is generous for them and still bounds a hung one.
+constexpr int64_t kDefaultCommandTimeoutMs = 60 * 1000;
+constexpr int64_t kMaxCommandTimeoutMs = 24LL * 60 * 60 * 1000;
+// After SIGKILL a command goes away at once unless it sits in an
+// uninterruptible syscall; this bounds the wait for that.
+constexpr int64_t kKillGraceMs = 5 * 1000;
 
 struct Options {
   std::string moduleDir;
   bool systemConfig = true;
   std::vector<std::string> configPaths;
   bool ignoreCommands = false;
+  int64_t commandTimeoutMs = kDefaultCommandTimeoutMs;
 };
 
 struct Step {
@@ -262,11 +280,37 @@ void RecordAction(kmod_module* module, bool install, const char* options) {
   op->steps.push_back(std::move(step));
 }
 
+int64_t MonotonicMs() {
+  timespec now {};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
+// Reaps `pid` if it exits before `deadlineMs` (CLOCK_MONOTONIC). Returns 1
+// when reaped, 0 at the deadline, -errno when waitpid() fails. Polls with
+// WNOHANG (1 ms, doubling up to 50 ms) rather than waiting on a pidfd, which
+// the devices' older kernels lack; commands are rare and short.
+int WaitForExit(pid_t pid, int& status, int64_t deadlineMs) {
+  int64_t pauseUs = 1000;
+  for (;;) {
+    const pid_t reaped = waitpid(pid, &status, WNOHANG);
+    if (reaped == pid) return 1;
+    if (reaped < 0 && errno != EINTR) return -errno;
+    const int64_t leftMs = deadlineMs - MonotonicMs();
+    if (leftMs <= 0) return 0;
+    const int64_t sleepUs = std::min(pauseUs, leftMs * 1000);
+    timespec pause {static_cast<time_t>(sleepUs / 1000000), static_cast<long>(sleepUs % 1000000) * 1000};
+    nanosleep(&pause, nullptr);
+    pauseUs = std::min<int64_t>(pauseUs * 2, 50 * 1000);
+  }
+}
+
 // install/remove commands from modprobe.d run through /bin/sh like modprobe
 // does, with MODPROBE_MODULE set. posix_spawn with an explicit environment,
 // because setenv() (what libkmod's own runner does) is not safe while the
-// runtime's other threads read the environment.
-int RunCommand(const std::string& command, const std::string& module) {
+// runtime's other threads read the environment. Unlike modprobe, the wait is
+// bounded: after `timeoutMs` the command's process group is killed.
+int RunCommand(const std::string& command, const std::string& module, int64_t timeoutMs) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; e++) {
     if (std::strncmp(*e, "MODPROBE_MODULE=", 16) != 0) env.emplace_back(*e);
@@ -289,7 +333,10 @@ int RunCommand(const std::string& command, const std::string& module) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // A process group of its own, so a timeout kills what the shell started too
+  // (a `sleep`, a nested modprobe), not only the shell.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   pid_t pid = -1;
   Operation* op = tlsOperation;
   const int spawned = posix_spawn(&pid, "/bin/sh", nullptr, &attr, argv, envp.data());
@@ -299,9 +346,17 @@ int RunCommand(const std::string& command, const std::string& module) {
     return -spawned;
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -errno;
+  int waited = WaitForExit(pid, status, MonotonicMs() + timeoutMs);
+  if (waited == 0) {
+    kill(-pid, SIGKILL);
+    waited = WaitForExit(pid, status, MonotonicMs() + kKillGraceMs);
+    if (op != nullptr) {
+      op->commandReason = "command \"" + command + "\" did not finish within " + std::to_string(timeoutMs) + " ms and was killed" +
+                          (waited == 1 ? "" : " (but had not exited " + std::to_string(kKillGraceMs) + " ms later)");
+    }
+    return -ETIMEDOUT;
   }
+  if (waited < 0) return waited;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
   if (op != nullptr) {
     op->commandReason = "command \"" + command + "\" " +
@@ -312,8 +367,10 @@ int RunCommand(const std::string& command, const std::string& module) {
   return -EIO;
 }
 
-int RunInstallCommand(kmod_module* module, const char* cmdline, void*) {
-  return RunCommand(Str(cmdline), Str(kmod_module_get_name(module)));
+// libkmod's run_install callback; `data` is the Options of the insert.
+int RunInstallCommand(kmod_module* module, const char* cmdline, void* data) {
+  const auto* options = static_cast<const Options*>(data);
+  return RunCommand(Str(cmdline), Str(kmod_module_get_name(module)), options->commandTimeoutMs);
 }
 
 // `modprobe [--dry-run] <spec>`: each match of the name/alias is probed with
@@ -344,7 +401,7 @@ void RunInsert(Operation& op, const Options& options, const std::string& spec, b
     op.commandReason.clear();
 
     const int result = kmod_module_probe_insert_module(module, flags, extraOptions.empty() ? nullptr : extraOptions.c_str(),
-                                                       RunInstallCommand, nullptr, RecordAction);
+                                                       RunInstallCommand, const_cast<Options*>(&options), RecordAction);
     if (result < 0) {
       // print_action runs right before each insertion, and the probe stops at
       // the first required module that fails, so the last one printed failed.
@@ -428,7 +485,7 @@ void RemoveModule(Operation& op, const Options& options, kmod_module* module, bo
   op.steps.push_back(std::move(step));
   if (!dryRun) {
     op.commandReason.clear();
-    const int err = command != nullptr ? RunCommand(command, name) : kmod_module_remove_module(module, 0);
+    const int err = command != nullptr ? RunCommand(command, name, options.commandTimeoutMs) : kmod_module_remove_module(module, 0);
     if (err < 0) {
       const std::string reason = op.commandReason.empty() ? std::strerror(-err) : op.commandReason;
       if (target) op.Fail(-err, name, reason, command != nullptr ? "remove command" : "delete_module");
@@ -497,6 +554,15 @@ Options ParseOptions(const Napi::CallbackInfo& info, size_t index, const char* f
   if (!ignore.IsUndefined()) {
     if (!ignore.IsBoolean()) throw Napi::TypeError::New(env, std::string(fn) + ": options.ignoreCommands must be a boolean");
     options.ignoreCommands = ignore.As<Napi::Boolean>().Value();
+  }
+  Napi::Value timeout = object.Get("commandTimeoutMs");
+  if (!timeout.IsUndefined()) {
+    const double ms = timeout.IsNumber() ? timeout.As<Napi::Number>().DoubleValue() : -1;
+    if (!std::isfinite(ms) || ms < 1 || ms > static_cast<double>(kMaxCommandTimeoutMs) || std::floor(ms) != ms) {
+      throw Napi::TypeError::New(env, std::string(fn) + ": options.commandTimeoutMs must be an integer from 1 to " +
+                                          std::to_string(kMaxCommandTimeoutMs));
+    }
+    options.commandTimeoutMs = static_cast<int64_t>(ms);
   }
   return options;
 }
@@ -655,17 +721,16 @@ Napi::Value KmodPlan(const Napi::CallbackInfo& info) {
   return StepsToJs(env, op.steps);
 }
 
-class ModuleTask : public Napi::AsyncWorker {
+class ModuleTask : public OwnThreadTask {
  public:
   ModuleTask(Napi::Env env, bool insert, Options options, std::string spec)
-      : Napi::AsyncWorker(env, insert ? "pvctrl.kmodInsert" : "pvctrl.kmodRemove"),
-        insert_(insert),
-        options_(std::move(options)),
-        spec_(std::move(spec)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
+      : OwnThreadTask(env), insert_(insert), options_(std::move(options)), spec_(std::move(spec)) {}
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  static Napi::Promise Queue(Napi::Env env, ModuleTask* task) {
+    return OwnThreadTask::Queue(env, task, task->insert_ ? "pvctrl.kmodInsert" : "pvctrl.kmodRemove", "pvctrl-kmod");
+  }
 
+ protected:
   void Execute() override {
     OperationScope scope(op_);
     if (insert_) {
@@ -675,44 +740,40 @@ class ModuleTask : public Napi::AsyncWorker {
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    if (op_.failed) {
-      deferred_.Reject(OperationError(env, insert_ ? "insert" : "remove", spec_, op_).Value());
+  void Failed(const std::string& reason) override { internalFailure_ = reason; }
+
+  void Settle(Napi::Env env) override {
+    const char* operation = insert_ ? "insert" : "remove";
+    if (!internalFailure_.empty()) {
+      deferred_.Reject(Napi::Error::New(env, std::string(operation) + " \"" + spec_ + "\": " + internalFailure_).Value());
+    } else if (op_.failed) {
+      deferred_.Reject(OperationError(env, operation, spec_, op_).Value());
     } else {
       deferred_.Resolve(StepsToJs(env, op_.steps));
     }
   }
-
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
   bool insert_;
   Options options_;
   std::string spec_;
   Operation op_;
-  Napi::Promise::Deferred deferred_;
+  // Execute() threw or never ran (no thread); not a kmod failure with an errno.
+  std::string internalFailure_;
 };
 
 Napi::Value KmodInsert(const Napi::CallbackInfo& info) {
   RequireArgCount(info, 2, "kmodInsert");
   Options options = ParseOptions(info, 0, "kmodInsert");
   std::string spec = RequireSpec(info, 1, "kmodInsert", "moduleSpec");
-  auto* task = new ModuleTask(info.Env(), true, std::move(options), std::move(spec));
-  Napi::Promise promise = task->Promise();
-  task->Queue();
-  return promise;
+  return ModuleTask::Queue(info.Env(), new ModuleTask(info.Env(), true, std::move(options), std::move(spec)));
 }
 
 Napi::Value KmodRemove(const Napi::CallbackInfo& info) {
   RequireArgCount(info, 2, "kmodRemove");
   Options options = ParseOptions(info, 0, "kmodRemove");
   std::string name = RequireName(info, 1, "kmodRemove");
-  auto* task = new ModuleTask(info.Env(), false, std::move(options), std::move(name));
-  Napi::Promise promise = task->Promise();
-  task->Queue();
-  return promise;
+  return ModuleTask::Queue(info.Env(), new ModuleTask(info.Env(), false, std::move(options), std::move(name)));
 }
 
 }  // namespace

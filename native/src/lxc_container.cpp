@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <lxc/lxccontainer.h>
 #include <lxc/version.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -34,12 +33,11 @@
 #include <cmath>
 #include <cstring>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "napi_util.h"
+#include "own_thread_task.h"
 
 namespace pvctrl {
 
@@ -210,69 +208,29 @@ bool WaitForState(lxc_container* c, const char* state, int timeout) {
 
 class LxcContainer;
 
-// Base for the blocking operations. Each one runs on a thread of its own, not
-// on the runtime's shared thread pool: under Bun that pool has as many
-// threads as CPUs (2 on the reference device), and a shutdown waiting 30 s
-// for a container would stall every sha256/ingest task queued behind it
-// (measured: a tiny sha256File took 3.9 s while eight 2-s waits ran). A
-// thread-safe function brings the result back to the JS thread and keeps the
-// event loop alive meanwhile, like async work would.
+// Base for the blocking operations: each one runs on a thread of its own
+// (OwnThreadTask, see docs/native-threads.md). Measured with napi async work
+// instead: a shutdown waiting 30 s for a container stalls every sha256/ingest
+// task queued behind it (a tiny sha256File took 3.9 s while eight 2-s waits
+// ran).
 //
 // A task owns an lxc_container reference for its whole life and pins the JS
 // wrapper, so release() or garbage collection in the meantime is harmless.
-class LxcTask {
+class LxcTask : public OwnThreadTask {
  public:
   LxcTask(Napi::Env env, const char* resource, Napi::Object owner, lxc_container* c, std::string name)
-      : deferred_(Napi::Promise::Deferred::New(env)),
-        owner_(Napi::Persistent(owner)),
-        resource_(resource),
-        c_(c),
-        name_(std::move(name)) {
+      : OwnThreadTask(env), owner_(Napi::Persistent(owner)), resource_(resource), c_(c), name_(std::move(name)) {
     lxc_container_get(c_);
   }
 
-  virtual ~LxcTask() { lxc_container_put(c_); }
-
-  LxcTask(const LxcTask&) = delete;
-  LxcTask& operator=(const LxcTask&) = delete;
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  ~LxcTask() override { lxc_container_put(c_); }
 
   // Takes ownership of `task`; it is deleted on the JS thread once settled.
-  static void Queue(Napi::Env env, LxcTask* task) {
-    Napi::Function noop = Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
-    Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(env, noop, task->resource_, 0, 1);
-    try {
-      std::thread([task, tsfn]() mutable {
-        pthread_setname_np(pthread_self(), "pvctrl-lxc");
-        try {
-          task->Execute();
-        } catch (const std::exception& error) {
-          task->failure_ = Where(task->resource_, task->name_) + ": " + error.what();
-          task->code_ = "ERR_LXC_INTERNAL";
-        }
-        const napi_status status = tsfn.BlockingCall(task, [](Napi::Env env, Napi::Function, LxcTask* done) {
-          done->Settle(env);
-          delete done;
-        });
-        // napi_closing: the environment is being torn down and will never
-        // run the callback; the task's JS references die with it, so leaking
-        // it is the only safe choice.
-        (void)status;
-        tsfn.Release();
-      }).detach();
-    } catch (const std::system_error& error) {
-      tsfn.Release();
-      Napi::Error failure = CodedError(env, Where(task->resource_, task->name_) + ": cannot start thread: " + error.what(),
-                                       "ERR_LXC_INTERNAL");
-      task->Finished();
-      task->deferred_.Reject(failure.Value());
-      delete task;
-    }
+  static Napi::Promise Queue(Napi::Env env, LxcTask* task) {
+    return OwnThreadTask::Queue(env, task, task->resource_, "pvctrl-lxc");
   }
 
  protected:
-  virtual void Execute() = 0;
   virtual Napi::Value Result(Napi::Env env) { return env.Undefined(); }
   virtual void Finished() {}
 
@@ -281,7 +239,11 @@ class LxcTask {
     code_ = code;
   }
 
-  Napi::Promise::Deferred deferred_;
+  void Failed(const std::string& reason) override {
+    failure_ = Where(resource_, name_) + ": " + reason;
+    code_ = "ERR_LXC_INTERNAL";
+  }
+
   Napi::ObjectReference owner_;  // keeps the wrapper (and its state) alive
   const char* resource_;         // operation name for messages ("start", ...)
   lxc_container* c_;
@@ -292,8 +254,7 @@ class LxcTask {
   int errorNum_ = 0;
 
  private:
-  void Settle(Napi::Env env) {
-    Napi::HandleScope scope(env);
+  void Settle(Napi::Env env) override {
     Finished();
     if (!failure_.empty()) {
       Napi::Error error = CodedError(env, failure_, code_);
@@ -683,9 +644,7 @@ Napi::Value LxcContainer::Start(const Napi::CallbackInfo& info) {
 
   auto* task = new StartTask(env, Value(), this, c, name_, lxcPath_, helper, std::move(argv), std::move(logFile));
   starting_ = true;
-  Napi::Promise promise = task->Promise();
-  LxcTask::Queue(env, task);
-  return promise;
+  return LxcTask::Queue(env, task);
 }
 
 class ShutdownTask : public LxcTask {
@@ -714,9 +673,7 @@ Napi::Value LxcContainer::Shutdown(const Napi::CallbackInfo& info) {
   const int timeout = RequireSeconds(info, 0, Where("shutdown", name_), "timeoutSeconds");
   lxc_container* c = Require(env, "shutdown");
   auto* task = new ShutdownTask(env, Value(), c, name_, timeout);
-  Napi::Promise promise = task->Promise();
-  LxcTask::Queue(env, task);
-  return promise;
+  return LxcTask::Queue(env, task);
 }
 
 class StopTask : public LxcTask {
@@ -754,9 +711,7 @@ Napi::Value LxcContainer::Stop(const Napi::CallbackInfo& info) {
   if (info.Length() == 1 && !info[0].IsUndefined()) timeout = RequireSeconds(info, 0, Where("stop", name_), "timeoutSeconds");
   lxc_container* c = Require(env, "stop");
   auto* task = new StopTask(env, Value(), c, name_, timeout);
-  Napi::Promise promise = task->Promise();
-  LxcTask::Queue(env, task);
-  return promise;
+  return LxcTask::Queue(env, task);
 }
 
 class WaitTask : public LxcTask {
@@ -787,9 +742,7 @@ Napi::Value LxcContainer::Wait(const Napi::CallbackInfo& info) {
   const int timeout = RequireSeconds(info, 1, where, "timeoutSeconds");
   lxc_container* c = Require(env, "wait");
   auto* task = new WaitTask(env, Value(), c, name_, state, timeout);
-  Napi::Promise promise = task->Promise();
-  LxcTask::Queue(env, task);
-  return promise;
+  return LxcTask::Queue(env, task);
 }
 
 Napi::Value LxcVersion(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), lxc_get_version()); }

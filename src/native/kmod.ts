@@ -22,6 +22,11 @@ export interface KmodOptions {
   configPaths?: readonly string[];
   /** Insert/remove modules even when modprobe.d has an install/remove command for them. */
   ignoreCommands?: boolean;
+  /**
+   * A modprobe.d install/remove command still running after this long is killed (with its
+   * process group) and the call fails with ETIMEDOUT. Integer ms, 1 to 24 h; default 60 000.
+   */
+  commandTimeoutMs?: number;
 }
 
 export interface KmodDependency {
@@ -93,6 +98,7 @@ interface NativeKmodOptions {
   moduleDir: string;
   configPaths?: string[];
   ignoreCommands?: boolean;
+  commandTimeoutMs?: number;
 }
 
 interface KmodAddon {
@@ -152,6 +158,7 @@ export class KmodContext {
       moduleDir: this.moduleDir,
       ...(options.configPaths !== undefined ? { configPaths: [...options.configPaths] } : {}),
       ...(options.ignoreCommands !== undefined ? { ignoreCommands: options.ignoreCommands } : {}),
+      ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
     };
   }
 
@@ -169,7 +176,7 @@ export class KmodContext {
     return kmodAddon().kmodPlan(this.native, moduleSpec, action);
   }
 
-  /** `modprobe <name> [options…]` on the thread pool; resolves with the steps carried out. */
+  /** `modprobe <name> [options…]` on a thread of its own; resolves with the steps carried out. */
   insert(moduleSpec: string): Promise<KmodPlanStep[]> {
     return kmodAddon().kmodInsert(this.native, moduleSpec);
   }

@@ -1,8 +1,8 @@
 /**
  * The ModuleBackend that loads drivers in-process through libkmod (src/native/kmod.ts) instead of
  * REF's `/sbin/modprobe` child: same lookup, dependency order, modprobe.d handling and options,
- * but on the thread pool, so a slow module init never blocks the API, and with the errno in the
- * error instead of an exit status.
+ * but on a thread of its own, so a slow module init never blocks the API, modprobe.d commands
+ * have a timeout, and the error carries the errno instead of an exit status.
  */
 import type { Logger } from '../log.ts';
 import { KmodContext, defaultModuleDir, kmodAvailable, type KmodOptions, type KmodPlanStep } from '../native/kmod.ts';

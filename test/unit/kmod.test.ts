@@ -74,6 +74,28 @@ async function rejection(promise: Promise<unknown>): Promise<KmodError> {
   throw new Error('expected a rejection');
 }
 
+/** Fails instead of hanging when a command is never killed (10 s: far beyond the 300 ms timeout). */
+async function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} still pending after 10 s: the command was not killed`)), 10_000);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Alive and not a zombie (a killed child of a killed shell is reparented and reaped later). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 function thrown(fn: () => unknown): Error {
   try {
     fn();
@@ -249,6 +271,29 @@ t.test('install and remove commands run through /bin/sh with MODPROBE_MODULE set
   t.equal(exitCode.message, 'insert "pvt_fail": command "exit 3" exited with status 3 (EIO)');
 });
 
+t.test('an install or remove command that hangs is killed at the timeout with a clear error', async (t) => {
+  const hanging = buildModuleTree(join(root, 'hanging'), { modules: [{ name: 'pvt_hang' }] });
+  const confHang = join(root, 'hang.conf');
+  const childPidFile = join(root, 'hang.pid');
+  // The shell starts a child and waits for it: the kill must reach the whole process group.
+  writeFileSync(confHang, [`install pvt_hang sleep 600 & echo $! > ${childPidFile}; wait`, 'remove pvt_hang sleep 600', ''].join('\n'));
+  const commands = new KmodContext({ moduleDir: hanging.dir, configPaths: [confHang], commandTimeoutMs: 300 });
+
+  const inserting = await rejection(bounded(commands.insert('pvt_hang'), 'insert pvt_hang'));
+  t.equal(inserting.message, `insert "pvt_hang": command "sleep 600 & echo $! > ${childPidFile}; wait" did not finish within 300 ms and was killed (ETIMEDOUT)`);
+  t.equal(inserting.code, 'ETIMEDOUT');
+  t.equal(inserting.module, 'pvt_hang');
+  t.same(inserting.steps.map((s) => s.action), ['install-command']);
+  const childPid = Number(readFileSync(childPidFile, 'utf8').trim());
+  t.ok(Number.isInteger(childPid) && childPid > 0, `the command's child pid ${childPid}`);
+  // SIGKILL is delivered before the shell is reaped; the child is gone, or a zombie of init's.
+  t.notOk(isRunning(childPid), "the command's child was killed with it");
+
+  const removing = await rejection(bounded(commands.remove('pvt_hang'), 'remove pvt_hang'));
+  t.equal(removing.message, 'remove "pvt_hang": command "sleep 600" did not finish within 300 ms and was killed (ETIMEDOUT)');
+  t.equal(removing.syscall, 'remove command');
+});
+
 t.test('remove of a module that is not loaded, and of an unknown one', async (t) => {
   const notLoaded = await rejection(kmod.remove('pvt_solo'));
   t.equal(notLoaded.message, 'remove "pvt_solo": module is not loaded (ENOENT)');
@@ -288,6 +333,9 @@ t.test('every native entry point validates its arguments', async (t) => {
     ['kmodResolve', [{ moduleDir: tree.dir, configPaths: 'x' }, 'x'], /options.configPaths must be an array/],
     ['kmodResolve', [{ moduleDir: tree.dir, configPaths: [''] }, 'x'], /options.configPaths\[0\] must be a non-empty path/],
     ['kmodResolve', [{ moduleDir: tree.dir, ignoreCommands: 1 }, 'x'], /options.ignoreCommands must be a boolean/],
+    ['kmodResolve', [{ moduleDir: tree.dir, commandTimeoutMs: 0 }, 'x'], /options.commandTimeoutMs must be an integer from 1 to 86400000/],
+    ['kmodInsert', [{ moduleDir: tree.dir, commandTimeoutMs: 1.5 }, 'x'], /options.commandTimeoutMs must be an integer/],
+    ['kmodRemove', [{ moduleDir: tree.dir, commandTimeoutMs: '10' }, 'x'], /options.commandTimeoutMs must be an integer/],
     ['kmodResolve', [options, 'two words'], /kmodResolve: name must be a single word/],
     ['kmodResolve', [options, 42], /kmodResolve: name must be a string naming a module/],
     ['kmodPlan', [options, '   ', 'insert'], /kmodPlan: moduleSpec must be a string naming a module/],
