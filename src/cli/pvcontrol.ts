@@ -249,7 +249,8 @@ async function execute(command: Command, options: GlobalOptions, client: PvClien
       return show(await command.call(client), out, io);
 
     case 'daemons-restart': {
-      // The API has no restart action; a failed stop must not be followed by a start.
+      // Stop, then start, as REF's pvcontrol does (this CLI is its drop-in): pv-ctrl has a
+      // restart action, REF's daemon does not. A failed stop is not followed by a start.
       const stopped = await client.daemonAction(command.name, 'stop');
       if (stopped.status !== 200) return show(stopped, out, io);
       return show(await client.daemonAction(command.name, 'start'), out, io);
