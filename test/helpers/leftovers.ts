@@ -64,7 +64,9 @@ export function forceClean(dir: string): void {
   for (const file of cgroupProcFiles()) {
     const dirOf = file.replace(/\/cgroup\.procs$/, '');
     if (existsSync(join(dirOf, 'cgroup.kill'))) spawnSync('sh', ['-c', `echo 1 > '${dirOf}/cgroup.kill'`]);
-    for (const pid of readFileSync(file, 'utf8').split('\n').filter((line) => line !== '')) spawnSync('kill', ['-9', pid]);
+    // Killing one process can end others and remove their cgroups meanwhile.
+    const pids = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
+    for (const pid of pids) spawnSync('kill', ['-9', pid]);
   }
   for (const path of mountsUnder(join(dir, 'containers')).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', path]);
   for (const loop of loopsBackedUnder(dir)) spawnSync('losetup', ['-d', loop.split(' ')[0] as string]);

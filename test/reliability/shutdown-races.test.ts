@@ -94,7 +94,7 @@ const plan: Array<{ scenario: Scenario; stop: Stop }> = [
 
 for (const [index, { scenario, stop }] of plan.entries()) {
   // The first restart is stopped right away: the window the issue reported, hit every run.
-  const ms = index === 0 ? delay(60) : delay(scenario.maxDelayMs);
+  const ms = index === 0 ? delay(20) : delay(scenario.maxDelayMs);
   t.test(`${index + 1}. ${stop} ${ms} ms into ${scenario.name}`, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'pvctrl-shutdown-'));
     prepareStorage(dir, 'base', scenario.state, examples.objectsDir);
