@@ -396,12 +396,15 @@ function verify(target: Target, dir: string, runtime: string): void {
   }
   const [command, ...prefix] = [...runner, join(dir, 'pv-ctrl')];
   const version = run(command as string, [...prefix, '--version']).trim();
-  // The target's own runtime loads the shipped addon: the exports the daemon needs are there.
-  const probe = 'const m={exports:{}};process.dlopen(m,process.argv[1]);console.log(Object.keys(m.exports).sort().join(","))';
+  // The target's own runtime loads the shipped addon and checks every export with the facade's
+  // own check (src/native/index.ts), so the list lives in one place.
+  const facade = JSON.stringify(join(REPO_ROOT, 'src', 'native', 'index.ts'));
+  const probe = `const { missingAddonExports } = await import(${facade}); const m = { exports: {} }; process.dlopen(m, process.argv[1]); console.log(JSON.stringify({ count: Object.keys(m.exports).length, missing: missingAddonExports(m.exports) }))`;
   const [rcommand, ...rprefix] = [...runner, runtime];
-  const exports = run(rcommand as string, [...rprefix, '-e', probe, join(dir, 'pvctrl_native.node')]).trim();
-  if (!exports.includes('peerCredentials')) throw new Error(`${target.name}: addon exports ${exports}`);
-  log(`${target.name}: ${version}; addon loads (${exports.split(',').length} exports)`);
+  const output = run(rcommand as string, [...rprefix, '-e', probe, join(dir, 'pvctrl_native.node')]).trim();
+  const { count, missing } = JSON.parse(output) as { count: number; missing: string[] };
+  if (missing.length > 0) throw new Error(`${target.name}: the addon lacks ${missing.join(', ')}`);
+  log(`${target.name}: ${version}; addon loads (${count} exports, all the facades need)`);
 }
 
 export interface BuildOptions {

@@ -88,8 +88,38 @@ export interface NativeAddon {
   FdIngest: new (path: string, options?: FdIngestOptions) => FdIngestHandle;
 }
 
-/** Names every export the facade relies on; a stale build missing one is refused. */
-export const NATIVE_EXPORTS = ['peerCredentials', 'closeFd', 'NativeIngest', 'sha256File', 'FdIngest'] as const;
+/**
+ * Every export of the addon, by the facade that relies on it: this file (core), ./lxc.ts and
+ * ./kmod.ts. Each facade checks only its own through concernExports(), so a build without the
+ * liblxc or libkmod part fails only for the code that needs it; the gyp build test and
+ * scripts/build-targets.ts check the whole list (missingAddonExports()).
+ */
+export const ADDON_EXPORTS = {
+  core: ['peerCredentials', 'closeFd', 'NativeIngest', 'sha256File', 'FdIngest'],
+  lxc: ['LxcContainer', 'lxcVersion', 'lxcConfigItemSupported'],
+  kmod: ['kmodResolve', 'kmodPlan', 'kmodInsert', 'kmodRemove'],
+} as const;
+
+export type AddonConcern = keyof typeof ADDON_EXPORTS;
+type ExportOf<C extends AddonConcern> = (typeof ADDON_EXPORTS)[C][number];
+
+/** Names of `concerns`' exports that `value` lacks as functions (classes are functions too). */
+export function missingAddonExports(value: unknown, concerns: readonly AddonConcern[] = Object.keys(ADDON_EXPORTS) as AddonConcern[]): string[] {
+  const record: Record<string, unknown> = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  return concerns.flatMap((concern) => ADDON_EXPORTS[concern].filter((name) => typeof record[name] !== 'function'));
+}
+
+/**
+ * `value` (default: the loaded addon) as the facade of `concern` types it, once its exports are
+ * all there; otherwise an Error naming the missing ones. `Shape` must declare every listed name.
+ */
+export function concernExports<C extends AddonConcern, Shape extends Record<ExportOf<C>, unknown>>(concern: C, value: unknown = nativeAddon()): Shape {
+  const missing = missingAddonExports(value, [concern]);
+  if (missing.length > 0) {
+    throw new Error(`native addon lacks the ${concern} exports ${missing.join(', ')} (stale build? rebuild with: bash scripts/build-native.sh)`);
+  }
+  return value as Shape;
+}
 
 /** Where the addon is looked for, in order. */
 export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -102,20 +132,11 @@ export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] 
   return candidates;
 }
 
-function isNativeAddon(value: unknown): value is NativeAddon {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return NATIVE_EXPORTS.every((name) => typeof record[name] === 'function');
-}
-
 /** dlopen one file; returns the exports or throws with the reason. */
 export function loadAddonFrom(path: string): NativeAddon {
   const module: { exports: unknown } = { exports: {} };
   process.dlopen(module, path);
-  if (!isNativeAddon(module.exports)) {
-    throw new Error(`missing exports (need ${NATIVE_EXPORTS.join(', ')}); stale build?`);
-  }
-  return module.exports;
+  return concernExports<'core', NativeAddon>('core', module.exports);
 }
 
 let loaded: { addon: NativeAddon; path: string } | undefined;

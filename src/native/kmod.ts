@@ -7,7 +7,7 @@
  */
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { nativeAddon } from './index.ts';
+import { concernExports } from './index.ts';
 
 /** Overrides the module tree (default `/lib/modules/<uname -r>`); tests point it at a temp tree. */
 export const MODULES_DIR_ENV = 'PVCTRL_MODULES_DIR';
@@ -108,20 +108,8 @@ interface KmodAddon {
   kmodRemove(options: NativeKmodOptions, name: string): Promise<KmodPlanStep[]>;
 }
 
-export const KMOD_EXPORTS = ['kmodResolve', 'kmodPlan', 'kmodInsert', 'kmodRemove'] as const;
-
-function isKmodAddon(value: unknown): value is KmodAddon {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return KMOD_EXPORTS.every((name) => typeof record[name] === 'function');
-}
-
 function kmodAddon(): KmodAddon {
-  const addon: unknown = nativeAddon();
-  if (!isKmodAddon(addon)) {
-    throw new Error(`native addon lacks the kmod exports (${KMOD_EXPORTS.join(', ')}); rebuild with: bash scripts/build-native.sh`);
-  }
-  return addon;
+  return concernExports<'kmod', KmodAddon>('kmod');
 }
 
 /** True when the addon loads and carries the kmod exports; never throws. */

@@ -7,7 +7,7 @@
  */
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { nativeAddon, nativeAddonPath } from './index.ts';
+import { concernExports, nativeAddonPath } from './index.ts';
 
 export const LXC_START_HELPER_FILE = 'pvctrl-lxc-start';
 export const LXC_START_HELPER_ENV = 'PVCTRL_LXC_START_HELPER';
@@ -73,20 +73,8 @@ interface LxcAddon {
   lxcConfigItemSupported(key: string): boolean;
 }
 
-export const LXC_EXPORTS = ['LxcContainer', 'lxcVersion', 'lxcConfigItemSupported'] as const;
-
-function isLxcAddon(value: unknown): value is LxcAddon {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return LXC_EXPORTS.every((name) => typeof record[name] === 'function');
-}
-
 function lxcAddon(): LxcAddon {
-  const addon: unknown = nativeAddon();
-  if (!isLxcAddon(addon)) {
-    throw new Error(`native addon lacks the LXC exports (${LXC_EXPORTS.join(', ')}); rebuild with: bash scripts/build-native.sh`);
-  }
-  return addon;
+  return concernExports<'lxc', LxcAddon>('lxc');
 }
 
 /**
