@@ -42,6 +42,9 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 /** Refusals at the connection limit are logged at most this often (a flood must not flood the log). */
 const LIMIT_WARNING_INTERVAL_MS = 10_000;
 const REFUSED_FLUSH_TIMEOUT_MS = 5_000;
+/** A burst worth a full collection once quiet: below it the garbage is too small to matter. */
+const BURST_CONNECTIONS = 200;
+const COLLECT_AFTER_QUIET_MS = 500;
 /** Bodies up to this size are drained before an early error answer; larger ones close the connection. */
 const DRAIN_LIMIT = 1024 * 1024;
 
@@ -56,6 +59,8 @@ export class PvCtrlServer {
   private readonly sockets = new Set<Socket>();
   private readonly inFlight = new Set<Promise<void>>();
   private lastLimitWarning = 0;
+  private acceptedSinceCollection = 0;
+  private collectionTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: ServerOptions) {
     this.http = createHttpServer();
@@ -115,13 +120,32 @@ export class PvCtrlServer {
     }
     this.peers.set(socket, identity);
     this.sockets.add(socket);
+    this.acceptedSinceCollection++;
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.options.credentials.release(identity);
+      if (this.sockets.size === 0) this.collectAfterBurst();
     });
     installConnectionGate(socket, { onRejected: (rejection) => this.onRejected(identity, rejection) });
     this.closeWhenIdle(socket);
     this.http.emit('connection', socket);
+  }
+
+  /**
+   * JavaScriptCore collects lazily: after a burst of connections the garbage (sockets, parser
+   * state, buffers) can sit for a long time, holding tens of MiB. Once the daemon is quiet again,
+   * one full collection gives it back. Debounced, and only after a real burst.
+   */
+  private collectAfterBurst(): void {
+    if (this.acceptedSinceCollection < BURST_CONNECTIONS || this.collectionTimer !== undefined) return;
+    this.collectionTimer = setTimeout(() => {
+      this.collectionTimer = undefined;
+      if (this.sockets.size > 0) return;
+      this.acceptedSinceCollection = 0;
+      Bun.gc(true);
+      Bun.shrink();
+    }, COLLECT_AFTER_QUIET_MS);
+    this.collectionTimer.unref();
   }
 
   private refuseConnection(socket: Socket, limit: number): void {
