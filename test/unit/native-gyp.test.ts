@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADDON_EXPORTS, loadAddonFrom, missingAddonExports, nativeAddon } from '../../src/native/index.ts';
+import { ADDON_EXPORTS, concernExports, loadAddonFrom, missingAddonExports, nativeAddon } from '../../src/native/index.ts';
 
 /** Every concern's exports: the gyp build must expose exactly what the facades load. */
 const ALL_EXPORTS: string[] = Object.values(ADDON_EXPORTS).flat();
@@ -16,6 +16,16 @@ const cmake = spawnSync('bash', ['scripts/build-native.sh'], { cwd: root, encodi
 if (cmake.status !== 0) throw new Error(`native build failed:\n${cmake.stdout}${cmake.stderr}`);
 const gypAddon = join(root, 'build', 'gyp', 'build', 'Release', 'pvctrl_native.node');
 const nodeGyp = process.env.NODE_GYP ?? '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js';
+
+t.test('one export check: the loaded addon has every export, a stale build is named precisely', async (t) => {
+  t.same(missingAddonExports(nativeAddon()), [], 'the cmake-js build has every facade export');
+  const stale = { kmodResolve: () => undefined, kmodPlan: 'not a function' };
+  t.same(missingAddonExports(stale, ['kmod']), ['kmodPlan', 'kmodInsert', 'kmodRemove']);
+  t.throws(() => concernExports('kmod', stale), {
+    message: 'native addon lacks the kmod exports kmodPlan, kmodInsert, kmodRemove (stale build? rebuild with: bash scripts/build-native.sh)',
+  });
+  t.same(missingAddonExports(undefined, ['lxc']), [...ADDON_EXPORTS.lxc], 'not an object: everything is missing');
+});
 
 t.test('bindings.gyp builds with the node-gyp bundled with npm', { skip: !existsSync(nodeGyp) && `no node-gyp at ${nodeGyp}` }, async (t) => {
   // --force: the point is to prove bindings.gyp still builds, not that an old output exists.
