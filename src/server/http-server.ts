@@ -13,6 +13,7 @@ import { ClientGoneError, IncomingBody } from './body.ts';
 import { gateOf, installConnectionGate, type Rejection } from './identity-encoding.ts';
 import type { CallerLookup, PeerIdentity } from './caller.ts';
 import { sendApiResponse, sendError, sendPvError, tooManyConnectionsReply, unsupportedProtocolReply } from './respond.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './limits.ts';
 import type { Router, RouteMatch } from './router.ts';
 import type { ApiRequest } from './types.ts';
 
@@ -37,8 +38,6 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
 }
 
-export const DEFAULT_MAX_CONNECTIONS = 1024;
-export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 /** Refusals at the connection limit are logged at most this often (a flood must not flood the log). */
 const LIMIT_WARNING_INTERVAL_MS = 10_000;
 const REFUSED_FLUSH_TIMEOUT_MS = 5_000;

@@ -2,7 +2,9 @@
  * The listener's two resource limits, from daemon flags or the environment. They are not
  * Pantavisor config keys: /config and /config2 must stay byte-identical to the reference.
  */
-import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './http-server.ts';
+
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 
 export interface ConnectionLimits {
   maxConnections: number;
