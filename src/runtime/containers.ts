@@ -13,7 +13,7 @@ import type { StorageLayout } from '../storage/layout.ts';
 import { lxcOverrides, type ContainerPaths } from './lxc-config.ts';
 import { removeStaleContainerCgroups, type LxcContainerHandle } from '../native/lxc.ts';
 import { settledBy } from './deadlines.ts';
-import { configuredContainerNames, containerCgroupPids, detachStrayLoops, killContainerCgroups } from './leftovers.ts';
+import { configuredContainerNames, containerCgroupPids, describeLoops, detachStrayLoops, killContainerCgroups } from './leftovers.ts';
 import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './mounts.ts';
 import { aliveTimeout, type ContainerController, type PlatformStatus, type RunningSystem } from './running-system.ts';
 
@@ -228,7 +228,7 @@ export class ContainerRuntime implements ContainerController {
     const unmounted = await unmountTree(runtimeRoot);
     if (unmounted.length > 0) log.warn(`shutdown: unmounted leftovers ${unmounted.join(', ')}`);
     const loops = await detachStrayLoops(this.options.layout.root);
-    if (loops.length > 0) log.warn(`shutdown: detached loop devices ${loops.map((loop) => `${loop.device} (${loop.backingFile})`).join(', ')}`);
+    if (loops.length > 0) log.warn(`shutdown: detached loop devices ${describeLoops(loops)}`);
   }
 
   /**
@@ -279,7 +279,7 @@ export class ContainerRuntime implements ContainerController {
     }
     // Nothing of ours mounts yet, so a loop device of the storage that no mount uses is a leftover.
     const loops = await detachStrayLoops(this.options.layout.root);
-    if (loops.length > 0) this.options.log.warn(`leftover from a previous run: detached loop devices ${loops.map((loop) => `${loop.device} (${loop.backingFile})`).join(', ')}`);
+    if (loops.length > 0) this.options.log.warn(`leftover from a previous run: detached loop devices ${describeLoops(loops)}`);
   }
 
   /** `PUT /containers/{name}`: the state machine of spec §7.2; effects run in the background. */

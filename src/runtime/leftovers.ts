@@ -28,6 +28,9 @@ export function strayLoopDevices(loops: readonly LoopDevice[], root: string, mou
   return loops.filter((loop) => isBelow(loop.backingFile.replace(/ \(deleted\)$/, ''), root) && !inUse.has(loop.device));
 }
 
+/** For the log: `/dev/loop3 (/storage/trails/.../root.squashfs), ...` */
+export const describeLoops = (loops: readonly LoopDevice[]): string => loops.map((loop) => `${loop.device} (${loop.backingFile})`).join(', ');
+
 /** Attached loop devices, from sysfs (no tool needed, nothing blocks). */
 export function loopDevices(): LoopDevice[] {
   const devices: LoopDevice[] = [];
