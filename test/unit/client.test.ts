@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import { DownloadWriter, type DownloadFlow, type DownloadSink } from '../../src/client/download-writer.ts';
+import { Uploader } from '../../src/client/uploader.ts';
 import {
   encodeRevision,
   errorMessage,
@@ -456,4 +458,170 @@ t.test('a download into a slow destination keeps every byte', async (t) => {
   t.equal(res.status, 200);
   t.equal(res.bytes, data.length);
   t.ok(Buffer.concat(got).equals(data));
+});
+
+// ---- the exchange's pieces, each state on its own (no socket: the state machine is the unit) ----
+
+interface FlowLog {
+  events: string[];
+  failures: PvTransportError[];
+}
+
+function fakeFlow(): FlowLog & DownloadFlow {
+  const log: FlowLog = { events: [], failures: [] };
+  return {
+    ...log,
+    pause: () => log.events.push('pause'),
+    resume: () => log.events.push('resume'),
+    fail: (error) => log.failures.push(error),
+  };
+}
+
+/** A sink whose open() the test resolves; records what happened to it. */
+function fakeSink(options: { closeError?: Error } = {}): { sink: DownloadSink; written: Buffer[]; calls: string[]; open: (out?: Writable) => void } {
+  const written: Buffer[] = [];
+  const calls: string[] = [];
+  let resolveOpen: ((out: Writable) => void) | undefined;
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      written.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  const sink: DownloadSink = {
+    open: () => {
+      calls.push('open');
+      return new Promise<Writable>((resolve) => {
+        resolveOpen = resolve;
+      });
+    },
+    close: async () => {
+      calls.push('close');
+      if (options.closeError) throw options.closeError;
+    },
+    abort: async () => {
+      calls.push('abort');
+    },
+    onProgress: undefined,
+  };
+  return { sink, written, calls, open: (given = out) => resolveOpen?.(given) };
+}
+
+const head200 = { httpVersion: '1.1', status: 200, reason: 'OK', rawHeaders: [], headers: { 'content-length': '6' } };
+
+t.test('DownloadWriter: an error status stays in memory and never opens the sink', async (t) => {
+  const flow = fakeFlow();
+  const { sink, calls } = fakeSink();
+  const writer = new DownloadWriter(sink, flow);
+  writer.start({ ...head200, status: 404, reason: 'Not Found' });
+  t.equal(writer.stateName, 'memory');
+  writer.write(Buffer.from('{"Error":"x"}'));
+  const done = await writer.finish();
+  t.equal(done?.body.toString(), '{"Error":"x"}');
+  t.same([done?.received, done?.sinkBytes, done?.sinkSha256], [13, 0, undefined]);
+  t.same(calls, [], 'the destination was never touched');
+});
+
+t.test('DownloadWriter: bytes that arrive while the sink opens wait, paused, and go out in order', async (t) => {
+  const flow = fakeFlow();
+  const { sink, written, calls, open } = fakeSink();
+  const writer = new DownloadWriter(sink, flow);
+  writer.start(head200);
+  t.equal(writer.stateName, 'opening');
+  t.same(flow.events, ['pause'], 'reading stops until the destination is open');
+  const received = Buffer.from('abc');
+  writer.write(received);
+  received.fill(0); // Bun may reuse its receive buffer
+  t.same(written, [], 'nothing written before open() resolved');
+  open();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(writer.stateName, 'writing');
+  t.same(flow.events, ['pause', 'resume']);
+  writer.write(Buffer.from('def'));
+  const done = await writer.finish();
+  t.equal(writer.stateName, 'closed');
+  t.equal(Buffer.concat(written).toString(), 'abcdef');
+  t.same([done?.sinkBytes, done?.sinkSha256], [6, createHash('sha256').update('abcdef').digest('hex')]);
+  t.equal(done?.body.length, 0, 'a sink download keeps no body in memory');
+  t.same(calls, ['open', 'close']);
+  t.same(flow.failures, []);
+});
+
+t.test('DownloadWriter: abandoned while the sink opens, the sink is aborted once open and gets nothing', async (t) => {
+  const flow = fakeFlow();
+  const { sink, written, calls, open } = fakeSink();
+  const writer = new DownloadWriter(sink, flow);
+  writer.start(head200);
+  writer.write(Buffer.from('abc'));
+  await writer.abandon();
+  t.equal(writer.stateName, 'abandoned');
+  t.same(calls, ['open'], 'no abort before open() resolved: there is nothing to abort yet');
+  open();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(calls, ['open', 'abort']);
+  t.same(written, []);
+  t.equal(await writer.finish(), undefined, 'an abandoned download has no result');
+});
+
+t.test('DownloadWriter: a failing close() fails the exchange as a sink error', async (t) => {
+  const flow = fakeFlow();
+  const { sink, open } = fakeSink({ closeError: new Error('EIO on flush') });
+  const writer = new DownloadWriter(sink, flow);
+  writer.start(head200);
+  open();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(await writer.finish(), undefined);
+  t.equal(flow.failures.length, 1);
+  t.same([flow.failures[0]?.code, flow.failures[0]?.message], ['sink', 'writing the download failed: EIO on flush']);
+});
+
+t.test('Uploader: waits for drain on a short write, and stop() ends it without reading the source further', async (t) => {
+  const accepted: Buffer[] = [];
+  // The socket takes at most 4 bytes per write.
+  const target = { write: (data: Uint8Array, offset: number, length: number) => {
+    const n = Math.min(4, length);
+    accepted.push(Buffer.from(data.subarray(offset, offset + n)));
+    return n;
+  } };
+  let pulled = 0;
+  async function* source(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      pulled++;
+      yield Buffer.from('0123456789');
+    }
+  }
+  const uploader = new Uploader(target, { kind: 'stream', source: source(), size: undefined }, false, undefined, undefined);
+  const sending = uploader.send(Buffer.from('HEAD'));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(Buffer.concat(accepted).toString(), 'HEAD0123', 'head, then the first 4 bytes of the first piece; now waiting for drain');
+  uploader.drained();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(Buffer.concat(accepted).toString(), 'HEAD01234567');
+  uploader.stop();
+  await sending;
+  t.ok(uploader.stopped);
+  t.equal(Buffer.concat(accepted).toString(), 'HEAD01234567', 'nothing written after stop()');
+  t.equal(pulled, 1, 'the source was not read past the piece in flight');
+});
+
+t.test('Uploader: a sized source that ends early is a source error; chunked framing ends with the last chunk', async (t) => {
+  const sink: Buffer[] = [];
+  const target = { write: (data: Uint8Array, offset: number, length: number) => {
+    sink.push(Buffer.from(data.subarray(offset, offset + length)));
+    return length;
+  } };
+  async function* three(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('abc');
+  }
+  const short = new Uploader(target, { kind: 'stream', source: three(), size: 5 }, false, undefined, undefined);
+  const error = await short.send(Buffer.alloc(0)).then(() => undefined, (caught: unknown) => caught);
+  t.type(error, PvTransportError);
+  t.same([(error as PvTransportError).code, (error as PvTransportError).message], ['source', 'upload source ended after 3 of 5 announced bytes']);
+
+  sink.length = 0;
+  const progress: Array<[number, number | undefined]> = [];
+  const chunked = new Uploader(target, { kind: 'stream', source: three(), size: undefined }, true, (sent, total) => progress.push([sent, total]), undefined);
+  await chunked.send(Buffer.alloc(0));
+  t.equal(Buffer.concat(sink).toString(), '3\r\nabc\r\n0\r\n\r\n');
+  t.same(progress, [[0, undefined], [3, undefined]]);
 });
