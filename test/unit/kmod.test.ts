@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,7 @@ async function rejection(promise: Promise<unknown>): Promise<KmodError> {
   throw new Error('expected a rejection');
 }
 
-/** Fails instead of hanging when a command is never killed (10 s: far beyond the 300 ms timeout). */
+/** Fails instead of hanging when a command is never killed (10 s: far beyond the 1000 ms timeout). */
 async function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
@@ -277,10 +277,16 @@ t.test('an install or remove command that hangs is killed at the timeout with a 
   const childPidFile = join(root, 'hang.pid');
   // The shell starts a child and waits for it: the kill must reach the whole process group.
   writeFileSync(confHang, [`install pvt_hang sleep 600 & echo $! > ${childPidFile}; wait`, 'remove pvt_hang sleep 600', ''].join('\n'));
-  const commands = new KmodContext({ moduleDir: hanging.dir, configPaths: [confHang], commandTimeoutMs: 300 });
+  const commands = new KmodContext({ moduleDir: hanging.dir, configPaths: [confHang], commandTimeoutMs: 1000 });
 
-  const inserting = await rejection(bounded(commands.insert('pvt_hang'), 'insert pvt_hang'));
-  t.equal(inserting.message, `insert "pvt_hang": command "sleep 600 & echo $! > ${childPidFile}; wait" did not finish within 300 ms and was killed (ETIMEDOUT)`);
+  const pending = bounded(commands.insert('pvt_hang'), 'insert pvt_hang');
+  for (let waited = 0; !existsSync(childPidFile) && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.ok(existsSync(childPidFile), 'the install command is running');
+  // The wait runs on a thread of its own, not on the runtime's shared pool (docs/native-threads.md).
+  const threads = readdirSync('/proc/self/task').map((task) => readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim());
+  t.ok(threads.includes('pvctrl-kmod'), `a pvctrl-kmod thread while the command runs (threads: ${[...new Set(threads)].join(', ')})`);
+  const inserting = await rejection(pending);
+  t.equal(inserting.message, `insert "pvt_hang": command "sleep 600 & echo $! > ${childPidFile}; wait" did not finish within 1000 ms and was killed (ETIMEDOUT)`);
   t.equal(inserting.code, 'ETIMEDOUT');
   t.equal(inserting.module, 'pvt_hang');
   t.same(inserting.steps.map((s) => s.action), ['install-command']);
@@ -290,7 +296,7 @@ t.test('an install or remove command that hangs is killed at the timeout with a 
   t.notOk(isRunning(childPid), "the command's child was killed with it");
 
   const removing = await rejection(bounded(commands.remove('pvt_hang'), 'remove pvt_hang'));
-  t.equal(removing.message, 'remove "pvt_hang": command "sleep 600" did not finish within 300 ms and was killed (ETIMEDOUT)');
+  t.equal(removing.message, 'remove "pvt_hang": command "sleep 600" did not finish within 1000 ms and was killed (ETIMEDOUT)');
   t.equal(removing.syscall, 'remove command');
 });
 
