@@ -288,8 +288,8 @@ int64_t MonotonicMs() {
 
 // Reaps `pid` if it exits before `deadlineMs` (CLOCK_MONOTONIC). Returns 1
 // when reaped, 0 at the deadline, -errno when waitpid() fails. Polls with
-// WNOHANG (1 ms, doubling up to 50 ms) rather than waiting on a pidfd, which
-// the devices' older kernels lack; commands are rare and short.
+// WNOHANG (1 ms, doubling up to 50 ms) instead of waiting on a pidfd, so any
+// kernel will do (pidfd_open needs 5.3); commands are rare and short.
 int WaitForExit(pid_t pid, int& status, int64_t deadlineMs) {
   int64_t pauseUs = 1000;
   for (;;) {
@@ -352,7 +352,7 @@ int RunCommand(const std::string& command, const std::string& module, int64_t ti
     waited = WaitForExit(pid, status, MonotonicMs() + kKillGraceMs);
     if (op != nullptr) {
       op->commandReason = "command \"" + command + "\" did not finish within " + std::to_string(timeoutMs) + " ms and was killed" +
-                          (waited == 1 ? "" : " (but had not exited " + std::to_string(kKillGraceMs) + " ms later)");
+                          (waited == 0 ? " (but had not exited " + std::to_string(kKillGraceMs) + " ms later)" : "");
     }
     return -ETIMEDOUT;
   }
