@@ -13,14 +13,14 @@ import type { StorageLayout } from '../storage/layout.ts';
 import { lxcOverrides, type ContainerPaths } from './lxc-config.ts';
 import { removeStaleContainerCgroups, type LxcContainerHandle } from '../native/lxc.ts';
 import { settledBy } from './deadlines.ts';
-import { configuredContainerNames, containerCgroupPids, describeLoops, detachStrayLoops, killContainerCgroups } from './leftovers.ts';
+import { configuredContainerNames, containerCgroupPids, containerInitPid, describeLoops, detachStrayLoops, killContainerCgroups } from './leftovers.ts';
 import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './mounts.ts';
 import { aliveTimeout, type ContainerController, type PlatformStatus, type RunningSystem } from './running-system.ts';
 
 /** What the runtime needs from an LXC container: a slice of the addon facade, so tests can fake it. */
 export type LxcHandle = Pick<
   LxcContainerHandle,
-  'loadConfig' | 'setConfigItem' | 'saveConfig' | 'start' | 'shutdown' | 'stop' | 'isRunning' | 'initPid' | 'release'
+  'loadConfig' | 'setConfigItem' | 'saveConfig' | 'start' | 'shutdown' | 'stop' | 'release'
 >;
 
 export interface ContainerRuntimeOptions {
@@ -61,6 +61,8 @@ interface Tracked {
 
 /** How long a kill waits for LXC to report STOPPED (liblxc's default is 30 s; a shutdown is bounded). */
 const STOP_WAIT_SECONDS = 10;
+/** Extra time an LXC call gets beyond its own timeout before the runtime stops waiting for it. */
+const LXC_CALL_SLACK_SECONDS = 2;
 
 const GOAL_RANK: Record<string, number> = { MOUNTED: 1, STARTED: 2, READY: 3 };
 
@@ -237,29 +239,34 @@ export class ContainerRuntime implements ContainerController {
    * did under `what`; returns whether anything was found.
    */
   private async stopStray(name: string, what: string, timeoutMs: number): Promise<boolean> {
-    const { log, lxcPath, runtimeRoot } = this.options;
-    let found = false;
-    let handle: LxcHandle | undefined;
-    try {
-      handle = this.options.openContainer(name, lxcPath);
-      if (handle.isRunning()) {
-        found = true;
-        log.warn(`${what}: stopping it (pid ${handle.initPid()})`);
-        await handle.stop(Math.max(1, Math.floor(timeoutMs / 1000)));
-      }
-    } catch (error) {
-      log.warn(`${what}: ${(error as Error).message}`);
-    } finally {
-      handle?.release();
-    }
+    const { log, lxcPath } = this.options;
     if (containerCgroupPids(name).length === 0) {
       removeStaleContainerCgroups(name);
-      return found;
+      return false;
     }
+    const init = containerInitPid(name);
+    if (init !== undefined) {
+      log.warn(`${what}: stopping it (pid ${init})`);
+      const handle = this.options.openContainer(name, lxcPath);
+      // A monitor that does not answer leaves the stop pending on its thread: the kill below ends it.
+      const stopped = await settledBy(handle.stop(Math.max(1, Math.floor(timeoutMs / 1000))), Date.now() + timeoutMs);
+      if (!stopped) log.warn(`${what}: LXC did not stop it within ${timeoutMs} ms`);
+      handle.release();
+      if (containerCgroupPids(name).length === 0) {
+        removeStaleContainerCgroups(name);
+        return true;
+      }
+    }
+    await this.killCgroups(name, what, timeoutMs);
+    return true;
+  }
+
+  /** The last resort, from the kernel: SIGKILL what of ours is in the container's cgroups. */
+  private async killCgroups(name: string, what: string, timeoutMs: number): Promise<void> {
+    const { log, lxcPath, runtimeRoot } = this.options;
     const outcome = await killContainerCgroups(name, lxcPath, runtimeRoot, Math.min(timeoutMs, 5000));
     if (outcome.foreign > 0) log.warn(`${what}: cgroups of ${name} hold ${outcome.foreign} processes that are not of this storage; left alone`);
     else log.warn(`${what}: killed ${outcome.killed} processes left in its cgroups${outcome.busy.length > 0 ? `; still busy: ${outcome.busy.join(', ')}` : ''}`);
-    return true;
   }
 
   /**
@@ -376,12 +383,9 @@ export class ContainerRuntime implements ContainerController {
     }
   }
 
+  /** From the kernel, not the LXC monitor: a hung monitor must not block the event loop. */
   private isAlive(entry: Tracked): boolean {
-    try {
-      return entry.handle?.isRunning() ?? false;
-    } catch {
-      return false;
-    }
+    return containerInitPid(entry.platform.name) !== undefined;
   }
 
   /** Mount and (unless the goal is MOUNTED) start one container; `boot` allows adoption. */
@@ -391,13 +395,14 @@ export class ContainerRuntime implements ContainerController {
     entry.paths.logDir = join(this.options.layout.logs, this.revision, platform.name, 'lxc');
     mkdirSync(entry.paths.logDir, { recursive: true });
     entry.handle ??= this.options.openContainer(platform.name, this.options.lxcPath);
-    if (boot && this.isAlive(entry)) {
+    const adoptable = boot ? containerInitPid(platform.name) : undefined;
+    if (adoptable !== undefined) {
       const saved = this.readPersisted(entry);
       entry.startedAt = saved?.startedAt ?? Date.now();
       const status = saved?.status === 'READY' ? 'READY' : 'STARTED';
-      this.setInfo(entry, { initPid: entry.handle.initPid(), userStopped: false, currentRetries: saved?.currentRetries ?? 0, startedAt: entry.startedAt });
+      this.setInfo(entry, { initPid: adoptable, userStopped: false, currentRetries: saved?.currentRetries ?? 0, startedAt: entry.startedAt });
       this.setStatus(entry, status);
-      this.options.log.info(`leftover from a previous run: container ${platform.name}: adopted running container (pid ${entry.handle.initPid()})`);
+      this.options.log.info(`leftover from a previous run: container ${platform.name}: adopted running container (pid ${adoptable})`);
       return;
     }
     if (boot) await this.clearOwnLeftovers(entry);
@@ -478,7 +483,7 @@ export class ContainerRuntime implements ContainerController {
     if (busy.length > 0) throw new Error(`stale cgroups still in use: ${busy.join(', ')}`);
     await handle.start();
     entry.startedAt = Date.now();
-    this.setInfo(entry, { initPid: handle.initPid(), isStable: false, startedAt: entry.startedAt, lastAlive: undefined });
+    this.setInfo(entry, { initPid: containerInitPid(platform.name) ?? -1, isStable: false, startedAt: entry.startedAt, lastAlive: undefined });
     this.setStatus(entry, 'STARTED');
   }
 
@@ -498,10 +503,21 @@ export class ContainerRuntime implements ContainerController {
   private async takeDown(entry: Tracked): Promise<void> {
     this.cancelRecovery(entry);
     const handle = entry.handle;
-    if (handle !== undefined && this.isAlive(entry)) {
+    const name = entry.platform.name;
+    if (this.isAlive(entry)) {
       this.setStatus(entry, 'STOPPING');
-      const graceful = await handle.shutdown(this.options.stopGraceSeconds ?? 5).catch(() => false);
-      if (!graceful && this.isAlive(entry)) await handle.stop(STOP_WAIT_SECONDS);
+      const grace = this.options.stopGraceSeconds ?? 5;
+      // Each LXC call is bounded here too: one stuck on a hung monitor must not hold the container.
+      let graceful = false;
+      if (handle !== undefined) {
+        const shutdown = handle.shutdown(grace).then((done) => (graceful = done));
+        const answered = await settledBy(shutdown, Date.now() + (grace + LXC_CALL_SLACK_SECONDS) * 1000);
+        // No answer at all means a monitor that does not answer: asking it to stop would hang too.
+        if (answered && !graceful && this.isAlive(entry)) {
+          await settledBy(handle.stop(STOP_WAIT_SECONDS), Date.now() + (STOP_WAIT_SECONDS + LXC_CALL_SLACK_SECONDS) * 1000);
+        }
+      }
+      if (this.isAlive(entry)) await this.killCgroups(name, `container ${name}: LXC did not stop it`, STOP_WAIT_SECONDS * 1000);
     }
     await unmountTree(entry.paths.root);
     this.setInfo(entry, { initPid: -1, isStable: false });

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findContainerCgroups, removeStaleContainerCgroups } from '../native/lxc.ts';
+import { LXC_CGROUP_PARENT, findContainerCgroups, removeStaleContainerCgroups } from '../native/lxc.ts';
 import { waitUntil } from './deadlines.ts';
 import { exec } from './exec.ts';
 import { currentMounts, isBelow, type MountEntry } from './mounts.ts';
@@ -75,6 +75,26 @@ function pidsIn(dir: string): number[] {
 /** Pids in the container's and its monitor's cgroups (`lxc/<name>`, `lxc.monitor/<name>`), every hierarchy. */
 export function containerCgroupPids(name: string): number[] {
   return [...new Set(findContainerCgroups(name).flatMap((dir) => pidsIn(dir)))];
+}
+
+/** `NSpid:\t4711\t1` — a process's pid in each nested PID namespace, outermost first. */
+export function isNamespaceInit(statusText: string): boolean {
+  const line = statusText.split('\n').find((candidate) => candidate.startsWith('NSpid:'));
+  const pids = line?.slice('NSpid:'.length).trim().split(/\s+/) ?? [];
+  return pids.length > 1 && pids[pids.length - 1] === '1';
+}
+
+/**
+ * The init of a running container, from the kernel alone: the process in `lxc/<name>` that is
+ * pid 1 of its PID namespace. Never asks the LXC monitor, whose command socket has no timeout
+ * (a stopped or hung monitor would block the caller, here the event loop, for good).
+ */
+export function containerInitPid(name: string): number | undefined {
+  const own = `/${LXC_CGROUP_PARENT}/${name}`;
+  for (const dir of findContainerCgroups(name).filter((candidate) => candidate.endsWith(own))) {
+    for (const pid of pidsIn(dir)) if (isNamespaceInit(readText(`/proc/${pid}/status`) ?? '')) return pid;
+  }
+  return undefined;
 }
 
 /**

@@ -89,7 +89,7 @@ t.test('a daemon finds a killed run: cleans up or adopts, and the log says which
   t.match(log, new RegExp(`leftover from a previous run: container ${SERVER}: killed 1 processes left in its cgroups`), 'orphan killed, and said so');
   t.match(log, new RegExp(`leftover from a previous run: cleaned up mounts of ${SERVER}: `), 'its mounts cleaned up, and said so');
   t.match(log, new RegExp(`leftover from a previous run: cleaned up container ${CLIENT}`), 'container of another revision stopped, and said so');
-  t.match(log, new RegExp(`leftover from a previous run: detached loop devices ${loop} `), 'stray loop device detached, and said so');
+  t.match(log, new RegExp(`leftover from a previous run: detached loop devices .*${loop} \\(`), 'stray loop device detached, and said so');
   t.notOk(log.includes('stale cgroups still in use'), 'no stale-cgroup refusal');
   t.throws(() => process.kill(orphanPid, 0), 'the orphan is gone');
   t.equal(lxcInfo(lxc, CLIENT).state, 'STOPPED', 'the client is stopped');

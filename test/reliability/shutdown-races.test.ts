@@ -3,15 +3,17 @@
  * moments during start-up, a container restart and a LOCAL_RUN, with the real example containers.
  * After each, the daemon has exited and nothing of the run is left: no process in a container
  * cgroup, no mount under the containers folder, no loop device backed by the storage.
- * Replay a run with PVCTRL_SHUTDOWN_SEED=<seed> (the seed is printed).
+ * Replay a run with PVCTRL_SHUTDOWN_SEED=<seed> (the seed is printed). Last, a hung LXC monitor:
+ * the stop must still end, bounded, with nothing left.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLIENT, SERVER, prepareStorage, unpackExamples } from '../helpers/examples.ts';
 import { waitFor, waitForStatus } from '../helpers/containers.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
+import { unifiedCgroupMount } from '../helpers/cgroups.ts';
 import { forceClean, leftoversOf, seededRandom, spawnDaemon, type SpawnedDaemon } from '../helpers/leftovers.ts';
 import { EXIT_POWEROFF } from '../../src/exit-codes.ts';
 
@@ -128,3 +130,37 @@ for (const [index, { scenario, stop }] of plan.entries()) {
     if (left.length > 0 || (!beforeHandlers && exit.code !== (stop === 'SIGTERM' ? 0 : EXIT_POWEROFF))) t.comment(log.slice(-4000));
   });
 }
+
+t.test('SIGTERM with a hung LXC monitor (stopped by SIGSTOP): the stop is bounded and leaves nothing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pvctrl-shutdown-'));
+  prepareStorage(dir, 'base', examples.state, examples.objectsDir);
+  const daemon = spawnDaemon(dir);
+  const monitors: number[] = [];
+  t.teardown(() => {
+    for (const pid of monitors) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // gone
+      }
+    }
+    if (daemon.process.exitCode === null && daemon.process.signalCode === null) daemon.process.kill('SIGKILL');
+    forceClean(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await listening(daemon);
+  await waitForStatus(daemon.socket, SERVER, ['READY']);
+  await waitForStatus(daemon.socket, CLIENT, ['READY']);
+  const procs = readFileSync(join(unifiedCgroupMount(), 'lxc.monitor', SERVER, 'cgroup.procs'), 'utf8');
+  monitors.push(...procs.split('\n').filter(Boolean).map(Number));
+  t.ok(monitors.length > 0, `server monitor ${monitors.join(' ')}`);
+  // Its command socket still accepts, but nothing answers: every LXC query about it would wait forever.
+  for (const pid of monitors) process.kill(pid, 'SIGSTOP');
+  await sleep(1500);
+  t.equal((await rawRequest(daemon.socket, 'GET', '/containers')).status, 200, 'the daemon still serves (liveness checks do not ask the monitor)');
+  daemon.process.kill('SIGTERM');
+  const exit = await daemon.exit(60_000);
+  t.same(exit, { code: 0, signal: null }, 'exit 0 within the bound');
+  t.match(daemon.log(), new RegExp(`container ${SERVER}: LXC did not stop it: killed \\d+ processes left in its cgroups`), 'the kill is logged');
+  t.same(leftoversOf(dir), [], 'nothing of the run is left');
+});
