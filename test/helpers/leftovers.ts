@@ -68,7 +68,8 @@ export function forceClean(dir: string): void {
     const pids = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
     for (const pid of pids) spawnSync('kill', ['-9', pid]);
   }
-  for (const path of mountsUnder(join(dir, 'containers')).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', path]);
+  // The whole test folder: a SIGKILLed daemon also leaves its metadata bind mounts in the run dir.
+  for (const path of mountsUnder(dir).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', path]);
   for (const loop of loopsBackedUnder(dir)) spawnSync('losetup', ['-d', loop.split(' ')[0] as string]);
   spawnSync('sh', ['-c', `for d in $(find /sys/fs/cgroup -maxdepth 6 -depth -type d -path '*/lxc*/pv-example-*'); do rmdir "$d" 2>/dev/null; done`]);
 }
