@@ -59,7 +59,7 @@ export interface CrashPlan {
 /** Parse `<point>[:<n>][@boot]`; undefined when unset, an Error when malformed. */
 export function parseCrashPlan(text: string | undefined): CrashPlan | undefined | Error {
   if (text === undefined || text === '') return undefined;
-  const match = /^([a-z.]+:[a-z]+)(?::([1-9][0-9]*))?(@boot)?$/.exec(text);
+  const match = /^([a-z.]+(?::[a-z]+)?)(?::([1-9][0-9]*))?(@boot)?$/.exec(text);
   const point = match?.[1];
   if (match === null || point === undefined || !isFaultPoint(point)) {
     return new Error(`${CRASH_AT_ENV}=${text}: expected <point>[:<n>][@boot] with a point of ${FAULT_POINTS.join(', ')}`);

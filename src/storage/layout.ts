@@ -92,21 +92,43 @@ export function initStorage(layout: StorageLayout): InitReport {
     writeFileDurable(join(factory, '.pv', 'done'), '', undefined, 'init.file');
     setCurrentRevision(layout, FACTORY_REVISION);
   }
-  const sweptTempFiles = sweepTempFiles([layout.objects, layout.trails, layout.locals, layout.userMeta, layout.deviceMeta, layout.root]);
+  const sweptTempFiles = sweepTempFiles([
+    layout.objects,
+    layout.trails,
+    layout.locals,
+    layout.userMeta,
+    layout.deviceMeta,
+    layout.root,
+    layout.boot,
+    layout.config,
+    // Per-revision files (progress, done, commit message) are written in place by temp + rename.
+    ...revisionDirectories(layout).flatMap((directory) => [directory, join(directory, '.pv'), join(directory, '.pvr')]),
+  ]);
   return { created, sweptTempFiles };
 }
 
 function sweepTempFiles(directories: string[]): number {
   let swept = 0;
   for (const directory of directories) {
+    let sweptHere = 0;
     for (const entry of safeReaddir(directory)) {
       if (!entry.startsWith(TEMP_PREFIX)) continue;
       rmSync(join(directory, entry), { recursive: true, force: true });
-      swept++;
+      sweptHere++;
     }
-    if (swept > 0) fsyncDirectory(directory);
+    if (sweptHere > 0) fsyncDirectory(directory);
+    swept += sweptHere;
   }
   return swept;
+}
+
+/** Every revision directory, top level and `locals/*` (temp and dot entries left out). */
+function revisionDirectories(layout: StorageLayout): string[] {
+  const named = (directory: string): string[] =>
+    safeReaddir(directory)
+      .filter((entry) => !entry.startsWith('.') && entry !== 'current' && entry !== 'locals')
+      .map((entry) => join(directory, entry));
+  return [...named(layout.trails), ...named(layout.locals)];
 }
 
 function safeReaddir(directory: string): string[] {
