@@ -234,9 +234,10 @@ export class ContainerRuntime implements ContainerController {
   }
 
   /**
-   * Stop a container of our lxcPath that is running outside the runtime's control (its monitor
-   * answers) and kill whatever of ours is left in its cgroups (no monitor any more). Logs what it
-   * did under `what`; returns whether anything was found.
+   * Stop a container of our lxcPath that runs outside the runtime's control: through LXC while it
+   * has an init (bounded: a hung monitor never answers), then SIGKILL whatever of ours is left in
+   * its cgroups (a monitor without a container, orphans without a monitor). Logs what it did
+   * under `what`; returns whether anything was found.
    */
   private async stopStray(name: string, what: string, timeoutMs: number): Promise<boolean> {
     const { log, lxcPath } = this.options;
