@@ -1,7 +1,7 @@
 /**
  * Runs every test file as its own Bun process (tap 16 prints TAP), reads the TAP through
  * tap-parser, and ends with the line CI reads: `N passed, N failed`.
- * Usage: bun scripts/run-tests.ts [file or folder ...]   (default: test/unit test/integration test/acceptance)
+ * Usage: bun scripts/run-tests.ts [file or folder ...]   (default: test/unit test/integration test/reliability test/acceptance)
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -20,7 +20,7 @@ interface TapAssert {
 const root = join(import.meta.dir, '..');
 const bun = process.execPath;
 const targets = process.argv.slice(2);
-const defaults = ['test/unit', 'test/integration', 'test/acceptance'];
+const defaults = ['test/unit', 'test/integration', 'test/reliability', 'test/acceptance'];
 const fileTimeoutMs = Number(process.env.PVCTRL_TEST_FILE_TIMEOUT_MS ?? 15 * 60 * 1000);
 
 function collect(path: string): string[] {
