@@ -3,6 +3,7 @@ import { PvError, badRequest, forbidden, internal, notFound } from '../errors.ts
 import type { Handler } from '../server/router.ts';
 import { json, ok } from '../server/types.ts';
 import { aliveTimeout } from '../runtime/running-system.ts';
+import { parseJsonObjectBody } from '../state/json-body.ts';
 
 const ACTION_BODY_LIMIT = 1024;
 const SIGNAL_BODY_LIMIT = 4096;
@@ -24,7 +25,7 @@ export const controlContainer: Handler = async (request, services) => {
     throw forbidden("Container has restart_policy 'system' and cannot be controlled via API");
   }
   const text = await request.body.text(ACTION_BODY_LIMIT);
-  const action = parseObject(text, 'Invalid JSON').action;
+  const { action } = parseJsonObjectBody(text, 'Invalid JSON');
   if (action === undefined) throw badRequest("Missing 'action' field");
   if (action !== 'start' && action !== 'stop' && action !== 'restart') {
     throw badRequest("Invalid action. Use 'start', 'stop', or 'restart'");
@@ -37,13 +38,7 @@ export const controlContainer: Handler = async (request, services) => {
 
 export const signal: Handler = async (request, services) => {
   const text = await request.body.text(SIGNAL_BODY_LIMIT);
-  let type: unknown;
-  try {
-    type = parseObject(text, 'Signal has bad format').type;
-  } catch (error) {
-    if (error instanceof PvError) throw error;
-    throw badRequest('Signal has bad format');
-  }
+  const { type } = parseJsonObjectBody(text, 'Signal has bad format');
   if (typeof type !== 'string') throw badRequest('Signal has bad format');
   const caller = request.caller;
   const platform = caller.kind === 'container' ? services.system.platform(caller.name) : undefined;
@@ -60,14 +55,3 @@ export const signal: Handler = async (request, services) => {
   services.log.info(`signal ready from ${platform.name}: READY`);
   return ok();
 };
-
-function parseObject(text: string, message: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw badRequest(message);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest(message);
-  return value as Record<string, unknown>;
-}

@@ -2,8 +2,10 @@
 import { badRequest, notFound } from '../errors.ts';
 import type { Handler } from '../server/router.ts';
 import { json, ok } from '../server/types.ts';
+import { parseJsonObjectBody } from '../state/json-body.ts';
 
 const ACTION_BODY_LIMIT = 1024;
+const INVALID_ACTION = "Invalid action. Use 'start', 'stop', or 'restart'";
 
 export const listDaemons: Handler = async (_request, services) => json(JSON.stringify(services.daemons.list()));
 
@@ -11,16 +13,10 @@ export const controlDaemon: Handler = async (request, services) => {
   const name = request.params[0] ?? '';
   if (!services.daemons.has(name)) throw notFound('Daemon not found');
   const text = await request.body.text(ACTION_BODY_LIMIT);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw badRequest('Invalid JSON');
-  }
-  const action = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).action : undefined;
+  const { action } = parseJsonObjectBody(text, 'Invalid JSON', INVALID_ACTION);
   if (action === 'start' || action === 'stop' || action === 'restart') {
     await services.daemons.control(name, action);
     return ok();
   }
-  throw badRequest("Invalid action. Use 'start', 'stop', or 'restart'");
+  throw badRequest(INVALID_ACTION);
 };

@@ -1,6 +1,7 @@
 /** `/objects`, `/objects/{sha}` (spec §7.5). */
 import { badRequest } from '../errors.ts';
-import { BAD_OBJECT_NAME, isObjectName } from '../storage/objects.ts';
+import { BAD_OBJECT_NAME } from '../storage/objects.ts';
+import { isSha256Name } from '../state/json.ts';
 import type { Handler } from '../server/router.ts';
 import { json, ok } from '../server/types.ts';
 
@@ -9,13 +10,13 @@ export const listObjects: Handler = async (_request, services) => json(services.
 export const getObject: Handler = async (request, services) => {
   const sha = request.params[0] ?? '';
   // A missing object is the same 400 as a malformed name: existing clients only test for non-200.
-  if (!isObjectName(sha) || services.objects.sizeOf(sha) === undefined) throw badRequest(BAD_OBJECT_NAME);
+  if (!isSha256Name(sha) || services.objects.sizeOf(sha) === undefined) throw badRequest(BAD_OBJECT_NAME);
   return { type: 'file', path: services.objects.pathOf(sha), contentType: 'application/octet-stream' };
 };
 
 export const putObject: Handler = async (request, services) => {
   const sha = request.params[0] ?? '';
-  if (!isObjectName(sha)) throw badRequest(BAD_OBJECT_NAME);
+  if (!isSha256Name(sha)) throw badRequest(BAD_OBJECT_NAME);
   const started = Date.now();
   const outcome = await services.objects.upload(sha, request.body, (received) => services.log.debug(`object ${sha}: incoming data: ${received}`));
   services.log.info(

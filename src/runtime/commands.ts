@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { MetadataStore } from '../storage/metadata.ts';
 import type { StepStore } from '../storage/steps.ts';
 import { isAddressableRevision } from '../storage/revisions.ts';
+import { parseJsonObjectBody } from '../state/json-body.ts';
 import type { RunMode, Updater } from './updater.ts';
 
 export const COMMAND_OPS = [
@@ -54,14 +55,7 @@ export interface CommandEffects {
 }
 
 export function parseCommand(text: string): Command {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw badRequest(BAD_FORMAT);
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(BAD_FORMAT);
-  const { op, payload } = body as Record<string, unknown>;
+  const { op, payload } = parseJsonObjectBody(text, BAD_FORMAT);
   if (typeof op !== 'string' || !(COMMAND_OPS as readonly string[]).includes(op) || payload === undefined) throw badRequest(BAD_FORMAT);
   const payloadText = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return { op: op as CommandOp, payload: payloadText };

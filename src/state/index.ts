@@ -8,6 +8,7 @@ export { DEFAULT_GROUPS, AUTO_RECOVERY_DEFAULTS, effectiveAutoRecovery } from '.
 export { parseDuration, formatDuration, parseBackoffPolicy, formatBackoffPolicy } from './duration.ts';
 export { verifySignatures, splitPemCertificates } from './signature.ts';
 export type { SecureBootFailure, SignatureCheck } from './signature.ts';
-export { canonicalJson } from './json.ts';
+export { canonicalJson, isSha256Name } from './json.ts';
+export type { Member } from './json.ts';
 export { globMatch } from './glob.ts';
 export * from './types.ts';

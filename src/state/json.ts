@@ -2,7 +2,11 @@ import type { JsonObject, JsonValue } from './types.ts';
 
 /** A validation failure inside the state parser; becomes the Parser 422. */
 export class StateError extends Error {
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    /** The top-level key to blame, when one is (a duplicate). */
+    readonly key?: string,
+  ) {
     super(reason);
     this.name = 'StateError';
   }
@@ -16,20 +20,36 @@ export function own(obj: JsonObject, key: string): JsonValue | undefined {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
-export const SHA256_RE = /^[0-9a-f]{64}$/;
-export const isSha256 = (value: JsonValue | undefined): value is string =>
-  typeof value === 'string' && SHA256_RE.test(value);
+/**
+ * Whether `name` is a SHA-256 as pantavisor writes it: 64 lower-case hex digits. The one
+ * test for state values, `objects/<sha>` file names and API path parameters alike, so an
+ * upper-case digest can never be stored under one name and looked up under another.
+ */
+export function isSha256Name(name: string): boolean {
+  return /^[0-9a-f]{64}$/.test(name);
+}
+
+export const isSha256 = (value: JsonValue | undefined): value is string => typeof value === 'string' && isSha256Name(value);
+
+/** One top-level member of a state document, with its value's exact source text. */
+export interface Member {
+  key: string;
+  text: string;
+}
 
 export interface Document {
   json: JsonObject;
+  /** Top-level members in document order, values parsed. */
   entries: Array<[string, JsonValue]>;
+  /** The same members with each value's exact source text (what deploy writes and pvtx merges). */
+  members: Member[];
 }
 
 /**
- * Parses the state text and recovers the top-level key order and duplicates, which
- * `JSON.parse` hides: integer-like keys are reordered by JS objects and a repeated key
+ * Parses the state text and recovers the top-level key order, duplicates and raw value text,
+ * which `JSON.parse` hides: integer-like keys are reordered by JS objects, a repeated key
  * silently keeps its last value (a signature could then cover one copy while the parser
- * reads the other).
+ * reads or deploy writes the other), and inline documents would lose their exact bytes.
  */
 export function readDocument(text: string): Document {
   let parsed: unknown;
@@ -42,45 +62,38 @@ export function readDocument(text: string): Document {
     throw new StateError('top level is not a JSON object');
   }
   const json = parsed as JsonObject;
-  const keys = topLevelKeys(text);
+  const members = topLevelMembers(text);
   const seen = new Set<string>();
-  const entries: Array<[string, JsonValue]> = [];
-  for (const key of keys) {
-    if (seen.has(key)) throw new StateError(`duplicate top-level key ${JSON.stringify(key)}`);
+  for (const { key } of members) {
+    if (seen.has(key)) throw new StateError(`duplicate top-level key ${JSON.stringify(key)}`, key);
     seen.add(key);
-    entries.push([key, json[key] as JsonValue]);
   }
-  return { json, entries };
+  return { json, entries: members.map(({ key }) => [key, json[key] as JsonValue]), members };
 }
 
 const isWs = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
-/** Key scan of text already accepted by JSON.parse, so only well-formed input is seen. */
-function topLevelKeys(text: string): string[] {
-  const keys: string[] = [];
+/** Member scan of text already accepted by JSON.parse, so only well-formed input is seen. */
+function topLevelMembers(text: string): Member[] {
+  const members: Member[] = [];
   let i = 0;
   const skipWs = (): void => {
     while (i < text.length && isWs(text.charCodeAt(i))) i++;
   };
-  const readString = (): string => {
-    const start = i;
+  const skipString = (): void => {
     i++;
     while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
     i++;
-    return JSON.parse(text.slice(start, i)) as string;
   };
   const skipValue = (): void => {
     const first = text[i];
-    if (first === '"') {
-      readString();
-      return;
-    }
+    if (first === '"') return skipString();
     if (first === '{' || first === '[') {
       let depth = 0;
       for (;;) {
         const ch = text[i];
         if (ch === '"') {
-          readString();
+          skipString();
           continue;
         }
         i++;
@@ -88,25 +101,27 @@ function topLevelKeys(text: string): string[] {
         else if ((ch === '}' || ch === ']') && --depth === 0) return;
       }
     }
+    // A scalar (number, true, false, null) at top level ends at a separator or the object's end.
     while (i < text.length && text[i] !== ',' && text[i] !== '}' && !isWs(text.charCodeAt(i))) i++;
   };
   skipWs();
   i++; // '{'
   skipWs();
-  if (text[i] === '}') return keys;
+  if (text[i] === '}') return members;
   for (;;) {
     skipWs();
-    keys.push(readString());
+    const keyStart = i;
+    skipString();
+    const key = JSON.parse(text.slice(keyStart, i)) as string;
     skipWs();
     i++; // ':'
     skipWs();
+    const valueStart = i;
     skipValue();
+    members.push({ key, text: text.slice(valueStart, i) });
     skipWs();
-    if (text[i] === ',') {
-      i++;
-      continue;
-    }
-    return keys;
+    if (text[i] !== ',') return members;
+    i++;
   }
 }
 

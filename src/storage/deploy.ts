@@ -14,6 +14,7 @@ import { constants, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, unl
 import { copyFile, link, lstat, mkdir, open, readFile, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../errors.ts';
+import { StateError, isSha256Name, readDocument, type Member } from '../state/json.ts';
 import { TEMP_PREFIX, fsyncDirectory, tempPathFor } from './durable.ts';
 import { sha256File } from './ingest.ts';
 import type { StorageLayout } from './layout.ts';
@@ -23,7 +24,6 @@ import { ASIDE_DIR, asideDirectory, recoverParkedRevisions, swapRevisionDirector
 /** Where a replaced revision directory waits between the two renames of a swap. */
 export const DEPLOY_ASIDE_DIR = ASIDE_DIR;
 
-const SHA256 = /^[0-9a-f]{64}$/;
 /** Linux NAME_MAX, in bytes. */
 const NAME_MAX = 255;
 /** Link failures where copying still gives a correct trail (other fs, no hard links, link limit). */
@@ -94,12 +94,6 @@ export interface ObjectCheck {
   corrupt: CorruptObject[];
 }
 
-/** One top-level member of a state document, with its value's exact source text. */
-export interface RawEntry {
-  key: string;
-  text: string;
-}
-
 type PlannedFile =
   | { kind: 'link'; key: string; sha: string }
   | { kind: 'copy'; key: string; sha: string }
@@ -128,72 +122,16 @@ export function trailKeyProblem(key: string): string | undefined {
 }
 
 /**
- * Top-level members of a JSON object text with the raw text of each value, in document
- * order. JSON.parse would lose what deploy and pvtx need to keep: duplicate keys (a signature
- * could cover one copy while the other is deployed), the order of integer-like keys, and the
- * exact bytes of inline documents.
+ * The state's top-level members in document order, each with its value's exact source text
+ * (state/json.ts readDocument: duplicates refused, integer-like keys kept in place); a
+ * refusal is a 'bad-state' DeployError.
  */
-export function topLevelEntries(text: string): RawEntry[] {
-  let parsed: unknown;
+export function topLevelEntries(text: string): Member[] {
   try {
-    parsed = JSON.parse(text);
+    return readDocument(text).members;
   } catch (error) {
-    throw new DeployError('bad-state', `state is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new DeployError('bad-state', 'state is not a JSON object');
-  }
-  // From here on the text is known to be well-formed, which keeps the scanner small.
-  const entries: RawEntry[] = [];
-  const seen = new Set<string>();
-  let i = 0;
-  const isWs = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
-  const skipWs = (): void => {
-    while (isWs(text[i])) i++;
-  };
-  const skipString = (): void => {
-    i++;
-    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-    i++;
-  };
-  const skipValue = (): void => {
-    const first = text[i];
-    if (first === '"') return skipString();
-    if (first === '{' || first === '[') {
-      let depth = 0;
-      for (;;) {
-        const ch = text[i];
-        if (ch === '"') {
-          skipString();
-          continue;
-        }
-        i++;
-        if (ch === '{' || ch === '[') depth++;
-        else if ((ch === '}' || ch === ']') && --depth === 0) return;
-      }
-    }
-    while (i < text.length && text[i] !== ',' && text[i] !== '}' && text[i] !== ']' && !isWs(text[i])) i++;
-  };
-  skipWs();
-  i++; // '{'
-  skipWs();
-  if (text[i] === '}') return entries;
-  for (;;) {
-    skipWs();
-    const keyStart = i;
-    skipString();
-    const key = JSON.parse(text.slice(keyStart, i)) as string;
-    skipWs();
-    i++; // ':'
-    skipWs();
-    const valueStart = i;
-    skipValue();
-    if (seen.has(key)) throw new DeployError('bad-state', `duplicate top-level key ${JSON.stringify(key)}`, key);
-    seen.add(key);
-    entries.push({ key, text: text.slice(valueStart, i) });
-    skipWs();
-    if (text[i] !== ',') return entries;
-    i++;
+    if (error instanceof StateError) throw new DeployError('bad-state', `state: ${error.message}`, error.key);
+    throw error;
   }
 }
 
@@ -209,7 +147,7 @@ function planFiles(stateText: string): PlannedFile[] {
     const problem = trailKeyProblem(key);
     if (problem !== undefined) throw new DeployError('unsafe-key', `key ${JSON.stringify(key)} cannot be deployed: ${problem}`, key);
     const value: unknown = JSON.parse(text);
-    if (typeof value === 'string' && SHA256.test(value)) {
+    if (typeof value === 'string' && isSha256Name(value)) {
       files.push({ kind: key.endsWith('.bind') ? 'copy' : 'link', key, sha: value });
     } else if ((typeof value === 'object' && value !== null) || key.endsWith('.json')) {
       files.push({ kind: 'document', key, text });

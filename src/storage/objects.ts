@@ -6,6 +6,7 @@
 import { readdirSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PvError, badRequest, errnoCode, insufficientStorage, unprocessable } from '../errors.ts';
+import { isSha256Name } from '../state/json.ts';
 import { publishDurable, tempPathFor } from './durable.ts';
 import { openIngest, openSocketIngest, sha256File } from './ingest.ts';
 
@@ -78,10 +79,6 @@ const PROGRESS_STEP = 1024 * 1024;
 /** How often (in bytes) an upload re-reads the free space; between reads it counts down locally. */
 const SPACE_RECHECK_BYTES = 8 * 1024 * 1024;
 
-export function isObjectName(name: string): boolean {
-  return /^[0-9a-f]{64}$/.test(name);
-}
-
 export class ObjectStore {
   /** Temp files of uploads under way: GC must never take them. */
   private readonly inFlight = new Set<string>();
@@ -95,7 +92,7 @@ export class ObjectStore {
   ) {}
 
   pathOf(sha: string): string {
-    if (!isObjectName(sha)) throw badRequest(BAD_OBJECT_NAME);
+    if (!isSha256Name(sha)) throw badRequest(BAD_OBJECT_NAME);
     return join(this.directory, sha);
   }
 
@@ -113,7 +110,7 @@ export class ObjectStore {
   list(): ObjectEntry[] {
     const entries: ObjectEntry[] = [];
     for (const name of readdirSync(this.directory).sort()) {
-      if (!isObjectName(name)) continue;
+      if (!isSha256Name(name)) continue;
       try {
         const stats = statSync(join(this.directory, name));
         if (stats.isFile()) entries.push({ sha256: name, size: stats.size });

@@ -23,7 +23,7 @@ import { copyFile, link, lstat, mkdir, open, readFile, readdir, rm, stat, unlink
 import { join, resolve } from 'node:path';
 import type { Logger } from '../log.ts';
 import { errnoCode } from '../errors.ts';
-import { globMatch, parseState, type ParseOptions } from '../state/index.ts';
+import { globMatch, isSha256Name, parseState, type Member, type ParseOptions } from '../state/index.ts';
 import {
   DeployError,
   deployRevision,
@@ -31,7 +31,6 @@ import {
   topLevelEntries,
   trailKeyProblem,
   type DeployReport,
-  type RawEntry,
 } from './deploy.ts';
 import { ensureDirectoryDurable, fsyncDirectory, tempPathFor, writeFileDurable } from './durable.ts';
 import { sha256File } from './ingest.ts';
@@ -42,7 +41,6 @@ export const PVTX_DONE_MARKER = '.pvtx-done';
 
 /** Names pvtx accepts as packages; `.pvrexport.tgz` is the usual one. */
 const PACKAGE_NAME = /\.(tar|tar\.gz|tgz)$/;
-const SHA256 = /^[0-9a-f]{64}$/;
 /** A package's state is a handful of keys; anything this large is not one. */
 const MAX_PACKAGE_JSON_BYTES = 16 * 1024 * 1024;
 const STDERR_LIMIT = 4096;
@@ -220,7 +218,7 @@ async function addPackage(layout: StorageLayout, state: TxState, file: string, o
 
     for (const { key, text } of entries) {
       const value: unknown = JSON.parse(text);
-      if (typeof value !== 'string' || !SHA256.test(value)) continue;
+      if (typeof value !== 'string' || !isSha256Name(value)) continue;
       if (!objects.has(value) && !(await isRegularFile(join(layout.objects, value)))) {
         throw new PackageRejected(`object ${value} for key ${JSON.stringify(key)} is neither in the package nor in storage`);
       }
@@ -280,14 +278,14 @@ function extract(file: string, into: string, options: FirstBootOptions): Promise
   });
 }
 
-async function readPackageJson(work: string): Promise<RawEntry[]> {
+async function readPackageJson(work: string): Promise<Member[]> {
   const path = join(work, 'json');
   const stats = await lstat(path).catch(() => undefined);
   if (stats === undefined) throw new PackageRejected('no "json" member');
   // A symlink member could point anywhere on the device; only the archive's own bytes count.
   if (!stats.isFile()) throw new PackageRejected('"json" member is not a regular file');
   if (stats.size > MAX_PACKAGE_JSON_BYTES) throw new PackageRejected('"json" member is too large');
-  let entries: RawEntry[];
+  let entries: Member[];
   try {
     entries = topLevelEntries(await readFile(path, 'utf8'));
   } catch (error) {
@@ -310,7 +308,7 @@ async function verifyPackageObjects(work: string, logger: Logger, file: string):
   if (stats === undefined) return verified;
   if (!stats.isDirectory()) throw new PackageRejected('"objects" member is not a directory');
   for (const name of (await readdir(directory)).sort()) {
-    if (!SHA256.test(name)) {
+    if (!isSha256Name(name)) {
       logger.warn(`pvtx: ${file}: ignoring objects/${name}: not a sha256 name`);
       continue;
     }
@@ -376,7 +374,7 @@ async function importObject(layout: StorageLayout, source: string, sha: string):
  * signatures themselves are left to parseState's secure-boot check of the merged result.
  * Returns the removed keys that the package does not bring back.
  */
-function merge(state: TxState, entries: RawEntry[]): string[] {
+function merge(state: TxState, entries: Member[]): string[] {
   const keys = entries.map((entry) => entry.key);
   const prefixes = new Set<string>(keys);
   for (const key of keys) {
