@@ -127,6 +127,9 @@ export class PvCtrlServer {
     });
     installConnectionGate(socket, { onRejected: (rejection) => this.onRejected(identity, rejection) });
     this.closeWhenIdle(socket);
+    // Half-open sockets stay up after our side ends (Bun's `Connection: close`): nothing more
+    // will be answered on them, so close the whole connection once our answer is flushed.
+    socket.once('finish', () => socket.destroy());
     this.http.emit('connection', socket);
   }
 

@@ -3,7 +3,7 @@ import { createConnection, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 
 /** Write `request`, shut down the write side (what `nc -N` and pvcurl do), read until closed. */
-export function halfCloseExchange(socketPath: string, request: string | Buffer, timeoutMs = 5_000): Promise<string> {
+export function halfCloseExchange(socketPath: string, request: string | Buffer, timeoutMs = 5_000, halfClose = true): Promise<string> {
   return new Promise((resolve) => {
     const socket = createConnection({ path: socketPath, allowHalfOpen: true });
     const chunks: Buffer[] = [];
@@ -13,7 +13,9 @@ export function halfCloseExchange(socketPath: string, request: string | Buffer, 
       resolve(Buffer.concat(chunks).toString('latin1'));
     };
     const timer = setTimeout(finish, timeoutMs);
-    socket.on('connect', () => socket.end(request));
+    socket.on('connect', () => (halfClose ? socket.end(request) : socket.write(request)));
+    // The server ended its side: a client that did not half-close ends now, as curl does.
+    socket.on('end', () => socket.end());
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('close', finish);
     socket.on('error', finish);
