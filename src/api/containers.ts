@@ -42,8 +42,11 @@ export const signal: Handler = async (request, services) => {
   if (typeof type !== 'string') throw badRequest('Signal has bad format');
   const caller = request.caller;
   const platform = caller.kind === 'container' ? services.system.platform(caller.name) : undefined;
+  // The runtime owns every container's status and runtime info: signals are requests to it.
+  const controller = services.system.controller;
   if (platform !== undefined && type === 'alive' && aliveTimeout(platform) !== undefined) {
-    services.system.update(platform.name, { lastAlive: Date.now() });
+    if (controller === undefined) throw internal('Container runtime is not running');
+    controller.signalAlive(platform.name);
     services.log.debug(`signal alive from ${platform.name}`);
     return ok();
   }
@@ -51,7 +54,8 @@ export const signal: Handler = async (request, services) => {
     services.log.warn(`signal "${type}" from ${caller.name} refused: ${SIGNAL_NOT_EXPECTED}`);
     throw new PvError('internal', SIGNAL_NOT_EXPECTED);
   }
-  services.system.update(platform.name, { status: 'READY' });
+  if (controller === undefined) throw internal('Container runtime is not running');
+  controller.signalReady(platform.name);
   services.log.info(`signal ready from ${platform.name}: READY`);
   return ok();
 };

@@ -15,7 +15,9 @@ import { removeStaleContainerCgroups, type LxcContainerHandle } from '../native/
 import { settledBy } from './deadlines.ts';
 import { configuredContainerNames, containerCgroupPids, containerInitPid, describeLoops, detachStrayLoops, killContainerCgroups } from './leftovers.ts';
 import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './mounts.ts';
-import { aliveTimeout, type ContainerController, type PlatformStatus, type RunningSystem } from './running-system.ts';
+import { aliveTimeout, type ContainerController, type RunningSystem, type RuntimeInfoWriter } from './running-system.ts';
+import { goalWait, hasFailed, keptAcrossSwitch, liveness, livenessWatched, nextRecovery, planControl, stabilityChange, type ContainerAction } from './decisions.ts';
+import { canChange, type PlatformStatus } from './status.ts';
 
 /** What the runtime needs from an LXC container: a slice of the addon facade, so tests can fake it. */
 export type LxcHandle = Pick<
@@ -64,13 +66,6 @@ const STOP_WAIT_SECONDS = 10;
 /** Extra time an LXC call gets beyond its own timeout before the runtime stops waiting for it. */
 const LXC_CALL_SLACK_SECONDS = 2;
 
-const GOAL_RANK: Record<string, number> = { MOUNTED: 1, STARTED: 2, READY: 3 };
-
-export function goalReached(status: PlatformStatus, goal: string): boolean {
-  const rank: Partial<Record<PlatformStatus, number>> = { MOUNTED: 1, STARTING: 1, STARTED: 2, READY: 3 };
-  return (rank[status] ?? 0) >= (GOAL_RANK[goal] ?? 3);
-}
-
 export class ContainerRuntime implements ContainerController {
   private readonly tracked = new Map<string, Tracked>();
   private revision = '';
@@ -80,12 +75,11 @@ export class ContainerRuntime implements ContainerController {
   /** Leftovers of an earlier run are looked at once, on the first revision this runtime starts. */
   private leftoversChecked = false;
 
+  /** The runtime is the only writer of containers' statuses and runtime info. */
+  private readonly writer: RuntimeInfoWriter;
+
   constructor(private readonly options: ContainerRuntimeOptions) {
-    // Changes made outside the runtime (a `ready` signal) must survive a daemon crash too.
-    options.system.onChange = (name) => {
-      const entry = this.tracked.get(name);
-      if (entry !== undefined) this.persist(entry);
-    };
+    this.writer = options.system.takeWriter();
   }
 
   /**
@@ -146,13 +140,7 @@ export class ContainerRuntime implements ContainerController {
    */
   async switchRevision(revision: string, state: State, previous: State): Promise<string[]> {
     if (this.stopping) throw unavailable(SHUTTING_DOWN, 5);
-    const keep = new Set<string>();
-    for (const platform of state.platforms) {
-      const before = previous.platforms.find((candidate) => candidate.name === platform.name);
-      const status = this.options.system.info(platform.name)?.status;
-      const running = status === 'STARTED' || status === 'READY' || status === 'MOUNTED';
-      if (before !== undefined && running && sameEntries(previous, state, platform.dir, before.group === platform.group)) keep.add(platform.name);
-    }
+    const keep = keptAcrossSwitch(previous, state, (name) => this.options.system.info(name)?.status);
     const groups = previous.groups;
     for (const group of [...groups].reverse()) {
       const leaving = [...this.tracked.values()].filter((entry) => entry.platform.group === group.name && !keep.has(entry.platform.name));
@@ -180,8 +168,7 @@ export class ContainerRuntime implements ContainerController {
     if (this.stopping) throw unavailable(SHUTTING_DOWN, 5);
     return names.filter((name) => {
       const entry = this.tracked.get(name);
-      const status = this.options.system.info(name)?.status;
-      return entry === undefined || entry.goalTimedOut || status === 'STOPPED' || status === 'RECOVERING';
+      return hasFailed({ tracked: entry !== undefined, goalTimedOut: entry?.goalTimedOut ?? false, status: this.options.system.info(name)?.status });
     });
   }
 
@@ -291,34 +278,42 @@ export class ContainerRuntime implements ContainerController {
   }
 
   /** `PUT /containers/{name}`: the state machine of spec §7.2; effects run in the background. */
-  async control(name: string, action: 'start' | 'stop' | 'restart'): Promise<void> {
+  async control(name: string, action: ContainerAction): Promise<void> {
     const entry = this.tracked.get(name);
     if (entry === undefined) throw notFound('Container not found');
     if (this.stopping) throw unavailable(SHUTTING_DOWN, 5);
     const status = this.statusOf(entry);
-    const running = status === 'STARTING' || status === 'STARTED' || status === 'READY';
-    const stoppedLike = status === 'STOPPED' || status === 'RECOVERING';
-    if (action === 'start' && !running && !stoppedLike && status !== 'STOPPING') {
-      throw badRequest('Container must be in STOPPED, STOPPING, or RECOVERING state to start');
-    }
-    if (action === 'restart' && !running && !stoppedLike && status !== 'STOPPING') {
-      throw badRequest('Container state does not allow restart');
-    }
+    const plan = planControl(status, action);
+    if (plan.kind === 'refuse') throw badRequest(plan.message);
     this.options.log.info(`container ${name}: ${action} requested (status ${status})`);
-    if (action === 'stop') {
+    if (plan.kind === 'stop') {
       this.cancelRecovery(entry);
       this.setInfo(entry, { userStopped: true });
-      if (running || status === 'STOPPING') void this.serialise(entry, () => this.takeDown(entry));
-      else if (status === 'RECOVERING') this.setStatus(entry, 'STOPPED');
+      if (plan.then === 'take-down') void this.serialise(entry, () => this.takeDown(entry));
+      else if (plan.then === 'mark-stopped') this.setStatus(entry, 'STOPPED');
       return;
     }
-    if (action === 'start' && running) return;
+    if (plan.kind === 'nothing') return;
     this.cancelRecovery(entry);
     this.setInfo(entry, { userStopped: false, currentRetries: 0 });
     void this.serialise(entry, async () => {
       if (this.isAlive(entry)) await this.takeDown(entry);
       await this.bringUp(entry, false);
     });
+  }
+
+  /** `POST /signal` `ready`: READY whatever the current status, like the reference (spec §7.3). */
+  signalReady(name: string): void {
+    const entry = this.tracked.get(name);
+    if (entry === undefined) throw notFound('Container not found');
+    this.setStatus(entry, 'READY');
+  }
+
+  /** `POST /signal` `alive`: restarts the liveness deadline of a container that opted into one. */
+  signalAlive(name: string): void {
+    const entry = this.tracked.get(name);
+    if (entry === undefined) throw notFound('Container not found');
+    this.setInfo(entry, { lastAlive: Date.now() });
   }
 
   private serialise(entry: Tracked, work: () => Promise<void>): Promise<void> {
@@ -343,18 +338,25 @@ export class ContainerRuntime implements ContainerController {
     return this.options.system.info(entry.platform.name)?.status ?? 'NONE';
   }
 
+  /** The one place a status changes: checked against the transition table, logged, persisted, published. */
   private setStatus(entry: Tracked, status: PlatformStatus): void {
-    if (this.statusOf(entry) === status) return;
-    this.options.system.update(entry.platform.name, { status });
+    const current = this.statusOf(entry);
+    if (current === status) return;
+    if (!canChange(current, status)) {
+      this.options.log.warn(`container ${entry.platform.name}: status ${current} cannot become ${status}; kept`);
+      return;
+    }
+    this.setInfo(entry, { status });
     this.options.log.info(`container ${entry.platform.name}: ${status}`);
     this.options.onStatusChange?.(entry.platform.name, status);
   }
 
-  private setInfo(entry: Tracked, change: Parameters<RunningSystem['update']>[1]): void {
-    this.options.system.update(entry.platform.name, change);
+  /** Every change survives a daemon crash: adopted containers keep their status and counters. */
+  private setInfo(entry: Tracked, change: Parameters<RuntimeInfoWriter['update']>[1]): void {
+    this.writer.update(entry.platform.name, change);
+    this.persist(entry);
   }
 
-  /** Status survives a daemon crash so that adopted containers keep their state. */
   private persist(entry: Tracked): void {
     const info = this.options.system.info(entry.platform.name);
     if (info === undefined) return;
@@ -485,7 +487,8 @@ export class ContainerRuntime implements ContainerController {
     await handle.start();
     entry.startedAt = Date.now();
     this.setInfo(entry, { initPid: containerInitPid(platform.name) ?? -1, isStable: false, startedAt: entry.startedAt, lastAlive: undefined });
-    this.setStatus(entry, 'STARTED');
+    // A `ready` signal can arrive before LXC reports RUNNING; it is not undone.
+    if (this.statusOf(entry) === 'STARTING') this.setStatus(entry, 'STARTED');
   }
 
   /**
@@ -528,9 +531,11 @@ export class ContainerRuntime implements ContainerController {
   private async waitForGoals(members: Tracked[], timeoutSeconds: number): Promise<Tracked[]> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
-      const pending = members.filter((entry) => !goalReached(this.statusOf(entry), entry.platform.statusGoal));
-      if (pending.length === 0 || this.stopping) return [];
-      if (Date.now() >= deadline) return pending;
+      if (this.stopping) return [];
+      const goals = members.map((entry) => ({ name: entry.platform.name, status: this.statusOf(entry), goal: entry.platform.statusGoal }));
+      const wait = goalWait(goals, Date.now(), deadline);
+      if (wait.kind === 'reached') return [];
+      if (wait.kind === 'timed-out') return members.filter((entry) => wait.names.includes(entry.platform.name));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -540,37 +545,28 @@ export class ContainerRuntime implements ContainerController {
     if (this.stopping) return;
     for (const entry of this.tracked.values()) {
       if (entry.busy !== undefined) continue;
-      const status = this.statusOf(entry);
-      if (status !== 'STARTED' && status !== 'READY') continue;
-      const missedDeadline = this.missedAliveDeadline(entry);
-      if (this.isAlive(entry) && !missedDeadline) {
-        this.markStable(entry);
+      if (!livenessWatched(this.statusOf(entry))) continue;
+      const now = Date.now();
+      const verdict = liveness({
+        initExists: this.isAlive(entry),
+        aliveTimeoutSeconds: aliveTimeout(entry.platform),
+        startedAt: entry.startedAt,
+        lastAlive: this.options.system.info(entry.platform.name)?.lastAlive,
+        now,
+      });
+      if (verdict === 'alive') {
+        const info = this.options.system.info(entry.platform.name);
+        const change = info === undefined ? {} : stabilityChange(entry.recovery, entry.startedAt, now, info);
+        if (Object.keys(change).length > 0) this.setInfo(entry, change);
         continue;
       }
-      this.options.log.warn(`container ${entry.platform.name}: ${missedDeadline ? 'liveness deadline missed (no alive signal)' : 'init exited'}`);
+      this.options.log.warn(`container ${entry.platform.name}: ${verdict === 'deadline-missed' ? 'liveness deadline missed (no alive signal)' : 'init exited'}`);
       void this.serialise(entry, async () => {
         await this.takeDown(entry);
         if (this.options.system.info(entry.platform.name)?.userStopped) return;
         this.scheduleRecovery(entry);
       });
     }
-  }
-
-  private missedAliveDeadline(entry: Tracked): boolean {
-    const timeout = aliveTimeout(entry.platform);
-    if (timeout === undefined) return false;
-    const info = this.options.system.info(entry.platform.name);
-    const since = Math.max(info?.lastAlive ?? 0, entry.startedAt);
-    return Date.now() - since > timeout * 1000;
-  }
-
-  private markStable(entry: Tracked): void {
-    const recovery = entry.recovery;
-    if (recovery === null) return;
-    const upSeconds = (Date.now() - entry.startedAt) / 1000;
-    const info = this.options.system.info(entry.platform.name);
-    if (info !== undefined && !info.isStable && upSeconds >= recovery.stableTimeout) this.setInfo(entry, { isStable: true });
-    if (recovery.resetWindow > 0 && upSeconds >= recovery.resetWindow && (info?.currentRetries ?? 0) > 0) this.setInfo(entry, { currentRetries: 0 });
   }
 
   private cancelRecovery(entry: Tracked): void {
@@ -584,41 +580,26 @@ export class ContainerRuntime implements ContainerController {
    * gives up, `reboot` is the device's call and is reported).
    */
   private scheduleRecovery(entry: Tracked): void {
-    const recovery = entry.recovery;
     const name = entry.platform.name;
-    if (this.stopping || recovery === null || recovery.policy === 'no') {
+    const step = this.stopping ? ({ kind: 'none' } as const) : nextRecovery(entry.recovery, this.options.system.info(name)?.currentRetries ?? 0);
+    if (step.kind === 'none') {
       this.options.log.error(`container ${name}: stopped and has no auto-recovery`);
       return;
     }
-    const retries = this.options.system.info(name)?.currentRetries ?? 0;
-    let delaySeconds: number;
-    if (retries < recovery.maxRetries) {
-      delaySeconds = recovery.retryDelay * recovery.backoffFactor ** retries;
-      this.setInfo(entry, { currentRetries: retries + 1 });
-    } else if (recovery.backoffPolicy.kind === 'delay') {
-      delaySeconds = recovery.backoffPolicy.seconds;
-      this.setInfo(entry, { currentRetries: 0 });
-    } else {
+    if (step.kind === 'exhausted') {
       this.options.log.error(
-        `container ${name}: ${recovery.maxRetries} retries exhausted; backoff policy ${recovery.backoffPolicy.kind}${recovery.backoffPolicy.kind === 'reboot' ? ' (device reboot required)' : ''}`,
+        `container ${name}: ${entry.recovery?.maxRetries ?? 0} retries exhausted; backoff policy ${step.policy}${step.policy === 'reboot' ? ' (device reboot required)' : ''}`,
       );
       return;
     }
+    const { delaySeconds } = step;
+    this.setInfo(entry, { currentRetries: step.retries });
     this.setStatus(entry, 'RECOVERING');
-    this.options.log.info(`container ${name}: recovery ${retries + 1} in ${delaySeconds} s`);
+    this.options.log.info(`container ${name}: recovery ${step.attempt} in ${delaySeconds} s`);
     entry.recoveryTimer = setTimeout(() => {
       entry.recoveryTimer = undefined;
       if (this.stopping || this.statusOf(entry) !== 'RECOVERING') return;
       void this.serialise(entry, () => this.bringUp(entry, false));
     }, delaySeconds * 1000);
   }
-}
-
-/** Whether every state entry of a container (`<dir>/...`) is the same in both revisions. */
-function sameEntries(previous: State, next: State, dir: string, sameGroup: boolean): boolean {
-  if (!sameGroup) return false;
-  const prefix = `${dir}/`;
-  const pick = (state: State): string =>
-    JSON.stringify(Object.entries(state.json).filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return pick(previous) === pick(next);
 }

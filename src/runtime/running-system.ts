@@ -6,32 +6,9 @@
 import type { State, Platform, Group, AutoRecovery } from '../state/index.ts';
 import { effectiveAutoRecovery, formatBackoffPolicy } from '../state/index.ts';
 import type { PlatformDirectory } from '../server/caller.ts';
+import { goalReached, statusRank, type PlatformStatus } from './status.ts';
 
-export type PlatformStatus =
-  | 'NONE'
-  | 'INSTALLED'
-  | 'MOUNTED'
-  | 'BLOCKED'
-  | 'STARTING'
-  | 'STARTED'
-  | 'READY'
-  | 'RECOVERING'
-  | 'STOPPING'
-  | 'STOPPED';
-
-/** Status order used to aggregate group and revision status (lowest unreached wins). */
-const STATUS_RANK: Record<PlatformStatus, number> = {
-  NONE: 0,
-  INSTALLED: 1,
-  MOUNTED: 2,
-  BLOCKED: 3,
-  STARTING: 4,
-  STARTED: 5,
-  READY: 6,
-  RECOVERING: 1,
-  STOPPING: 1,
-  STOPPED: 1,
-};
+export type { PlatformStatus };
 
 export interface PlatformRuntimeInfo {
   status: PlatformStatus;
@@ -56,18 +33,26 @@ export function aliveTimeout(platform: Platform): number | undefined {
   return typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 ? timeout : undefined;
 }
 
-/** What the container runtime offers to `PUT /containers/{name}`. */
+/** What the container runtime offers the API: `PUT /containers/{name}` and `POST /signal`. */
 export interface ContainerController {
   control(name: string, action: 'start' | 'stop' | 'restart'): Promise<void>;
+  /** A container's `ready` signal: its status becomes READY (spec §7.3). */
+  signalReady(name: string): void;
+  /** A container's `alive` signal, for those with a liveness deadline. */
+  signalAlive(name: string): void;
+}
+
+/** The one way to change containers' runtime info; the container runtime holds it. */
+export interface RuntimeInfoWriter {
+  update(name: string, change: Partial<PlatformRuntimeInfo>): void;
 }
 
 export class RunningSystem implements PlatformDirectory {
   revision: string | undefined;
   state: State | undefined;
   controller: ContainerController | undefined;
-  /** Observer of every change to a container's runtime info (the runtime persists it). */
-  onChange: ((name: string, info: PlatformRuntimeInfo) => void) | undefined;
   private readonly runtime = new Map<string, PlatformRuntimeInfo>();
+  private writerTaken = false;
 
   /** Make `state` the running one; containers in `keep` carry their runtime info over (not restarted). */
   load(revision: string, state: State, keep: ReadonlySet<string> = new Set()): void {
@@ -102,15 +87,23 @@ export class RunningSystem implements PlatformDirectory {
     return this.state?.platforms.find((candidate) => candidate.name === name);
   }
 
-  info(name: string): PlatformRuntimeInfo | undefined {
+  info(name: string): Readonly<PlatformRuntimeInfo> | undefined {
     return this.runtime.get(name);
   }
 
-  update(name: string, change: Partial<PlatformRuntimeInfo>): void {
-    const current = this.runtime.get(name);
-    if (current === undefined) return;
-    Object.assign(current, change);
-    this.onChange?.(name, current);
+  /**
+   * Statuses have one owner: the container runtime takes the writer once, when it is created;
+   * everything else (the API included) reads, and asks the runtime for changes.
+   */
+  takeWriter(): RuntimeInfoWriter {
+    if (this.writerTaken) throw new Error('the running system already has a writer');
+    this.writerTaken = true;
+    return {
+      update: (name, change) => {
+        const current = this.runtime.get(name);
+        if (current !== undefined) Object.assign(current, change);
+      },
+    };
   }
 
   /** Aggregated status: the lowest status among members that have not reached their goal. */
@@ -119,8 +112,8 @@ export class RunningSystem implements PlatformDirectory {
     for (const platform of this.state?.platforms ?? []) {
       if (platform.group !== group.name) continue;
       const status = this.runtime.get(platform.name)?.status ?? 'NONE';
-      if (reached(status, platform.statusGoal)) continue;
-      if (STATUS_RANK[status] < STATUS_RANK[lowest] || lowest === 'READY') lowest = status;
+      if (goalReached(status, platform.statusGoal)) continue;
+      if (statusRank(status) < statusRank(lowest) || lowest === 'READY') lowest = status;
     }
     return lowest;
   }
@@ -129,7 +122,7 @@ export class RunningSystem implements PlatformDirectory {
     let lowest: PlatformStatus = 'READY';
     for (const group of this.state?.groups ?? []) {
       const status = this.groupStatus(group);
-      if (status !== 'READY' && (lowest === 'READY' || STATUS_RANK[status] < STATUS_RANK[lowest])) lowest = status;
+      if (status !== 'READY' && (lowest === 'READY' || statusRank(status) < statusRank(lowest))) lowest = status;
     }
     return lowest;
   }
@@ -207,13 +200,6 @@ export class RunningSystem implements PlatformDirectory {
     }
     return JSON.stringify(links);
   }
-}
-
-function reached(status: PlatformStatus, goal: string | undefined): boolean {
-  if (status === 'READY') return true;
-  if (goal === 'STARTED') return status === 'STARTED';
-  if (goal === 'MOUNTED') return status === 'MOUNTED' || status === 'STARTED' || status === 'STARTING';
-  return false;
 }
 
 function autoRecoveryView(recovery: AutoRecovery, info: PlatformRuntimeInfo | undefined): Record<string, unknown> {

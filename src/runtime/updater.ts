@@ -13,6 +13,7 @@ import { setCurrentRevision, type StorageLayout } from '../storage/layout.ts';
 import type { MetadataStore } from '../storage/metadata.ts';
 import type { Progress, StepStore } from '../storage/steps.ts';
 import type { ContainerRuntime } from './containers.ts';
+import { CONTAINER_FAILED, becomesRollbackPoint, testVerdict } from './decisions.ts';
 import type { RunningSystem } from './running-system.ts';
 
 export type RunMode = 'run' | 'commit' | 'try';
@@ -89,7 +90,7 @@ export class Updater {
       const failure = await this.switchAndTest(revision, parsed.state, previousState);
       if (failure === undefined) {
         faultPoint('updater.commit');
-        const committed = mode === 'commit' || (mode === 'run' && rebootLike);
+        const committed = becomesRollbackPoint(mode, rebootLike);
         steps.writeProgress(
           revision,
           committed ? progress('DONE', 'Update finished, revision set as rollback point', 100) : progress('UPDATED', 'Update finished, revision not set as rollback point', 100),
@@ -128,18 +129,20 @@ export class Updater {
     const runtime = this.options.runtime();
     if (runtime === undefined) {
       this.options.system.load(revision, state);
-      return state.platforms.length > 0 ? 'A container could not be started' : undefined;
+      return state.platforms.length > 0 ? CONTAINER_FAILED : undefined;
     }
     this.options.steps.writeProgress(revision, progress('TESTING', 'Awaiting to see if update is stable', 75));
     const late = await runtime.switchRevision(revision, state, previous);
-    if (late.length > 0) return 'Status goal not reached';
     const names = state.platforms.map((platform) => platform.name);
     const deadline = Date.now() + this.options.commitDelay() * 1000;
-    while (Date.now() < deadline) {
-      if (runtime.failedSince(names).length > 0) return 'A container could not be started';
+    for (;;) {
+      // failedSince throws once the daemon stops; a goal timeout is a verdict before that.
+      const failed = late.length > 0 ? 0 : runtime.failedSince(names).length;
+      const verdict = testVerdict({ goalTimeouts: late.length, failed, now: Date.now(), deadline });
+      if (verdict.kind === 'roll-back') return verdict.reason;
+      if (verdict.kind === 'commit') return undefined;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    return runtime.failedSince(names).length > 0 ? 'A container could not be started' : undefined;
   }
 }
 

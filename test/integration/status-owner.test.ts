@@ -1,0 +1,39 @@
+/**
+ * Container status has one owner: every change, including one a container asks for through
+ * `POST /signal` (`ready`), goes through the runtime, so the revision status in device meta
+ * (`pantavisor.status`) follows it. Real daemon, real LXC containers from the examples.
+ */
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { startTestDaemon } from '../helpers/daemon.ts';
+import { CLIENT, SERVER, prepareStorage, unpackExamples } from '../helpers/examples.ts';
+import { waitFor, waitForStatus } from '../helpers/containers.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
+
+const examples = unpackExamples();
+t.teardown(() => rmSync(dirname(examples.objectsDir), { recursive: true, force: true }));
+
+async function revisionStatus(socket: string): Promise<string | undefined> {
+  const meta = JSON.parse((await rawRequest(socket, 'GET', '/device-meta')).body) as Record<string, string>;
+  return meta['pantavisor.status'];
+}
+
+t.test('a ready signal updates device meta pantavisor.status', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pvctrl-status-'));
+  prepareStorage(dir, 'custom', examples.state, examples.objectsDir);
+  const daemon = await startTestDaemon({ dir });
+  t.teardown(async () => {
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Both examples have goal READY, which only a `ready` signal from inside the container reaches.
+  await waitForStatus(daemon.socket, SERVER, ['READY']);
+  await waitForStatus(daemon.socket, CLIENT, ['READY']);
+  const seen = await waitFor('pantavisor.status READY', async () => ((await revisionStatus(daemon.socket)) === 'READY' ? 'READY' : undefined), 10_000).catch(
+    async () => revisionStatus(daemon.socket),
+  );
+  t.equal(seen, 'READY', 'the revision status in device meta follows the ready signals');
+  t.match(daemon.log(), /container pv-example-unix-server: READY/, 'the change is logged like every other status change');
+});
