@@ -13,6 +13,9 @@ LIC_FILES_CHKSUM = "file://package.json;beginline=7;endline=7;md5=f85e0b80d572b1
 
 COMPATIBLE_HOST = "(x86_64|aarch64).*-linux.*"
 
+inherit pvctrl-needs-layers
+PVCTRL_NEEDS_LAYER[openembedded-layer] = "the npm:// fetcher runs npm from nodejs-native"
+
 def bun_npm_package(d):
     arch = d.getVar('HOST_ARCH')
     libc = 'glibc' if bb.data.inherits_class('native', d) else d.getVar('TCLIBC')

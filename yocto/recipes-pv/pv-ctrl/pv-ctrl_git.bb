@@ -67,13 +67,11 @@ S = "${PVCTRL_UNPACKDIR}/git"
 PVCTRL_LXC_DEPENDS ??= "lxc"
 DEPENDS = "bun-native openssl kmod ${PVCTRL_LXC_DEPENDS}"
 
-inherit cmake pkgconfig systemd update-rc.d
+inherit cmake pkgconfig systemd update-rc.d pvctrl-needs-layers
 
-python () {
-    collections = (d.getVar('BBFILE_COLLECTIONS') or '').split()
-    if d.getVar('PVCTRL_LXC_DEPENDS') == 'lxc' and 'virtualization-layer' not in collections:
-        raise bb.parse.SkipRecipe('pv-ctrl links liblxc: add meta-virtualization, or meta-pantavisor (lxc-pv)')
-}
+PVCTRL_NEEDS_LAYER[openembedded-layer] = "the npm:// fetcher runs npm from nodejs-native; bun-native too"
+# Withdrawn by dynamic-layers/meta-pantavisor, which links meta-pantavisor's lxc-pv instead.
+PVCTRL_NEEDS_LAYER[virtualization-layer] = "pv-ctrl links liblxc: add meta-virtualization, or meta-pantavisor (lxc-pv)"
 
 # The addon only: plain CMake on native/ (the daemon itself is JavaScript, bundled below).
 OECMAKE_SOURCEPATH = "${S}/native"

@@ -5,7 +5,8 @@ volume, and the container's pvcontrol talks to it. The device's control plane st
 LICENSE = "MIT"
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/MIT;md5=0835ade698e0bcf8506ecda2f7b4f302"
 
-inherit image container-pvrexport
+inherit image container-pvrexport pvctrl-needs-layers
+PVCTRL_NEEDS_LAYER[openembedded-layer] = "it installs pv-ctrl and bun, fetched with npm://"
 
 # Bun exists for x86_64 and aarch64 only.
 COMPATIBLE_HOST = "(x86_64|aarch64).*-linux.*"
@@ -24,10 +25,11 @@ SRC_URI += "file://${BPN}.args.json \
            "
 
 PVR_APP_ADD_GROUP = "app"
-PVR_APP_ADD_EXTRA_ARGS += "--config=Entrypoint=/usr/bin/pv-ctrl-container-start"
+PVR_APP_ADD_EXTRA_ARGS += "--config=Entrypoint=${bindir}/pv-ctrl-container-start"
 
 install_start_script() {
 	install -d ${IMAGE_ROOTFS}${bindir}
-	install -m 0755 ${WORKDIR}/pv-ctrl-container-start.sh ${IMAGE_ROOTFS}${bindir}/pv-ctrl-container-start
+	sed 's|@BINDIR@|${bindir}|g' ${WORKDIR}/pv-ctrl-container-start.sh > ${IMAGE_ROOTFS}${bindir}/pv-ctrl-container-start
+	chmod 0755 ${IMAGE_ROOTFS}${bindir}/pv-ctrl-container-start
 }
 ROOTFS_POSTPROCESS_COMMAND += "install_start_script; "

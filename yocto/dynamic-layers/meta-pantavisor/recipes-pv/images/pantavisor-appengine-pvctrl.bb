@@ -22,12 +22,14 @@ def pvctrl_appengine_inc(d):
 PVCTRL_APPENGINE_INC := "${@pvctrl_appengine_inc(d)}"
 include ${PVCTRL_APPENGINE_INC}
 
+inherit pvctrl-needs-layers
+PVCTRL_NEEDS_LAYER[openembedded-layer] = "it installs pv-ctrl and bun, fetched with npm://"
+PVCTRL_NEEDS_LAYER[virtualization-layer] = "meta-pantavisor's appengine image is built on it"
+
 python () {
     import os
     if not os.path.isabs(d.getVar('PVCTRL_APPENGINE_INC')):
         raise bb.parse.SkipRecipe("meta-pantavisor's pantavisor-appengine.inc not found")
-    if 'virtualization-layer' not in (d.getVar('BBFILE_COLLECTIONS') or '').split():
-        raise bb.parse.SkipRecipe('the appengine image needs meta-virtualization')
 }
 
 COMPATIBLE_HOST = "(x86_64|aarch64).*-linux.*"

@@ -3,7 +3,7 @@
 # container's pvcontrol looks first. Exit 4 (reboot requested) restarts it, as on a device.
 mkdir -p /var/lib/pv-ctrl/storage /run/pantavisor/pv
 while :; do
-	/usr/bin/pv-ctrl --storage /var/lib/pv-ctrl/storage --rundir /run/pantavisor/pv "$@"
+	@BINDIR@/pv-ctrl --storage /var/lib/pv-ctrl/storage --rundir /run/pantavisor/pv "$@"
 	code=$?
 	[ "$code" = 4 ] || exit "$code"
 done
