@@ -21,6 +21,7 @@ import { execChecked } from './runtime/exec.ts';
 import { waitUntil } from './runtime/deadlines.ts';
 import { isMounted, unmount } from './runtime/mounts.ts';
 import { openLxcContainer } from './native/lxc.ts';
+import { LXC_CGROUP_PARENT } from './runtime/cgroups.ts';
 import { deployInstalledRevision, recoverInterruptedDeploys } from './storage/deploy.ts';
 import { firstBoot } from './storage/pvtx.ts';
 import { readBootEnv } from './storage/boot-env.ts';
@@ -216,7 +217,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     mode,
     appengine: config.getEnum('PV_SYSTEM_INIT_MODE') === 'appengine',
     pidOfPidfd: pidfdPid,
-    hostCgroupPaths: ownCgroup !== undefined && !ownCgroup.includes('/lxc/') ? [ownCgroup] : [],
+    hostCgroupPaths: ownCgroup !== undefined && !ownCgroup.includes(`/${LXC_CGROUP_PARENT}/`) ? [ownCgroup] : [],
   });
   const server = new PvCtrlServer({
     socketPath: layout.socket,

@@ -3,9 +3,11 @@
  *
  * Kept apart from ./index.ts so that loading LXC types never forces the rest of the addon's
  * facade to know about them; the addon itself is shared and loaded lazily through nativeAddon().
- * See docs/native-lxc.md for the config overrides a container runtime must apply.
+ * A thin typed wrapper: where containers' cgroups go and how stale ones are cleaned is runtime
+ * policy (src/runtime/cgroups.ts). See docs/native-lxc.md for the config overrides a container
+ * runtime must apply.
  */
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { concernExports, nativeAddonPath } from './index.ts';
 
@@ -159,29 +161,8 @@ class LxcContainer implements LxcContainerHandle {
     // written by the monitor, a process we cannot otherwise hear from.
     const dir = this.ensureContainerDir();
     if (this.native.getConfigItem('lxc.log.file') === undefined) this.native.setConfigItem('lxc.log.file', join(dir, 'lxc.log'));
-    const placement = this.cgroupPlacement();
-    if (placement !== undefined && !this.native.isRunning()) {
-      // With an explicit lxc.cgroup.dir.container liblxc never falls back to
-      // another name, so a directory left by a crashed monitor makes start
-      // fail with a bare "Numerical result out of range". Empty ones are
-      // garbage; one that still holds processes is reported as the reason.
-      const busy = removeCgroupDirs(placement.paths, placement.options);
-      if (busy.length > 0) {
-        throw lxcError(`lxc start "${this.name}": cgroup ${busy.join(', ')} still holds processes of an earlier run`, 'ERR_LXC_START');
-      }
-    }
-    try {
-      const helper = lxcStartHelper();
-      await (argv === undefined ? this.native.start(helper) : this.native.start(helper, argv));
-    } catch (error) {
-      // A failed start leaks the monitor's cgroups: liblxc tries to remove
-      // them while our start helper (its "transient" process) still sits in
-      // them. The helper has exited by now, so they are empty.
-      if (placement !== undefined && (error as NodeJS.ErrnoException).code === 'ERR_LXC_START') {
-        await removeCgroupDirsSettled(placement.paths, placement.options);
-      }
-      throw error;
-    }
+    const helper = lxcStartHelper();
+    await (argv === undefined ? this.native.start(helper) : this.native.start(helper, argv));
   }
 
   /**
@@ -192,14 +173,6 @@ class LxcContainer implements LxcContainerHandle {
     const dir = join(this.lxcPath, this.name);
     mkdirSync(dir, { recursive: true });
     return dir;
-  }
-
-  /** The explicit cgroup paths this container's config asks for, if any. */
-  private cgroupPlacement(): { paths: string[]; options: LxcCgroupOptions } | undefined {
-    const container = this.native.getConfigItem('lxc.cgroup.dir.container');
-    const monitor = this.native.getConfigItem('lxc.cgroup.dir.monitor');
-    if (container === undefined || monitor === undefined) return undefined;
-    return { paths: [container, monitor], options: { relative: this.native.getConfigItem('lxc.cgroup.relative') === '1' } };
   }
 
   shutdown(timeoutSeconds: number): Promise<boolean> {
@@ -252,169 +225,4 @@ export function lxcVersion(): string {
 /** Whether this liblxc understands a config key (prefix keys like lxc.cgroup2.* included). */
 export function lxcConfigItemSupported(key: string): boolean {
   return lxcAddon().lxcConfigItemSupported(key);
-}
-
-// ---- cgroup placement -------------------------------------------------------------------------
-
-/** Parent of every container's cgroup; the daemon identifies callers by `/lxc/<name>`. */
-export const LXC_CGROUP_PARENT = 'lxc';
-/** Parent of the monitors' cgroups; outside `lxc/` so a monitor never looks like a container. */
-export const LXC_MONITOR_CGROUP_PARENT = 'lxc.monitor';
-
-export interface LxcCgroupOptions {
-  /**
-   * lxc.cgroup.relative. false (LXC's default): cgroups are created below init's cgroup, i.e. at
-   * the root of each hierarchy, whatever cgroup the daemon runs in, so a service manager that
-   * kills the daemon's cgroup does not take the containers with it. true: below the daemon's own
-   * cgroup (what the tests use so containers stay inside the session's cgroup).
-   */
-  relative?: boolean;
-}
-
-/**
- * The config overrides that put a container at `lxc/<name>` (not LXC 5's `lxc.payload.<name>`)
- * and its monitor at `lxc.monitor/<name>`, in every hierarchy LXC uses (unified and v1).
- */
-export function lxcCgroupOverrides(name: string, options: LxcCgroupOptions = {}): Array<[string, string]> {
-  return [
-    ['lxc.cgroup.relative', options.relative === true ? '1' : '0'],
-    ['lxc.cgroup.dir.container', `${LXC_CGROUP_PARENT}/${name}`],
-    ['lxc.cgroup.dir.monitor', `${LXC_MONITOR_CGROUP_PARENT}/${name}`],
-    // Where the monitor parks itself before deleting its own cgroup; the default is a top-level
-    // `lxc.pivot`, this keeps LXC's leftovers under lxc.monitor/.
-    ['lxc.cgroup.dir.monitor.pivot', LXC_MONITOR_CGROUP_PARENT],
-  ];
-}
-
-interface CgroupMount {
-  /** `''` for the unified hierarchy, else the comma-joined v1 controllers (`memory`, `name=systemd`). */
-  controllers: string;
-  mountPoint: string;
-  /** Cgroup path mounted at mountPoint (not `/` inside a cgroup namespace). */
-  root: string;
-}
-
-function cgroupMounts(mountinfo: string, subsystems: ReadonlySet<string>): CgroupMount[] {
-  const unescape = (text: string): string =>
-    text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-  const mounts: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const dash = line.indexOf(' - ');
-    if (dash < 0) continue;
-    const before = line.slice(0, dash).split(' ');
-    const after = line.slice(dash + 3).split(' ');
-    const root = before[3];
-    const mountPoint = before[4];
-    if (root === undefined || mountPoint === undefined) continue;
-    if (after[0] === 'cgroup2') {
-      mounts.push({ controllers: '', mountPoint: unescape(mountPoint), root: unescape(root) });
-    } else if (after[0] === 'cgroup') {
-      // Super options mix controllers with flags (rw, clone_children, release_agent=...);
-      // /proc/cgroups names the real subsystems, named hierarchies carry name=.
-      const controllers = (after[2] ?? '')
-        .split(',')
-        .filter((option) => subsystems.has(option) || option.startsWith('name='));
-      mounts.push({ controllers: controllers.sort().join(','), mountPoint: unescape(mountPoint), root: unescape(root) });
-    }
-  }
-  return mounts;
-}
-
-function cgroupSubsystems(): Set<string> {
-  const names = new Set<string>();
-  for (const line of readFileSync('/proc/cgroups', 'utf8').split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    names.add(line.split('\t')[0] as string);
-  }
-  return names;
-}
-
-/** Absolute directory of `relPath` below the base cgroup LXC uses in each mounted hierarchy. */
-function cgroupDirs(relPath: string, options: LxcCgroupOptions): string[] {
-  // LXC's own choice: root spawns escape to init's cgroups unless lxc.cgroup.relative is set.
-  const baseFile = options.relative === true ? '/proc/self/cgroup' : '/proc/1/cgroup';
-  const bases = new Map<string, string>();
-  for (const line of readFileSync(baseFile, 'utf8').split('\n')) {
-    const match = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (match === null) continue;
-    bases.set((match[1] as string).split(',').sort().join(','), match[2] as string);
-  }
-  const dirs: string[] = [];
-  const seen = new Set<string>();
-  for (const mount of cgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'), cgroupSubsystems())) {
-    // Same hierarchy mounted twice (bind mounts) must be reported once.
-    if (seen.has(mount.controllers)) continue;
-    const base = bases.get(mount.controllers);
-    if (base === undefined) continue;
-    seen.add(mount.controllers);
-    const inside = mount.root === '/' ? base : base.startsWith(mount.root) ? base.slice(mount.root.length) : undefined;
-    if (inside === undefined) continue;
-    dirs.push(join(mount.mountPoint, inside, relPath));
-  }
-  return dirs;
-}
-
-/** Relative cgroup paths of a container and its monitor, as lxcCgroupOverrides() places them. */
-export function containerCgroupPaths(name: string): string[] {
-  return [`${LXC_CGROUP_PARENT}/${name}`, `${LXC_MONITOR_CGROUP_PARENT}/${name}`];
-}
-
-function existingCgroupDirs(paths: readonly string[], options: LxcCgroupOptions): string[] {
-  const found: string[] = [];
-  for (const path of paths) for (const dir of cgroupDirs(path, options)) if (existsSync(dir)) found.push(dir);
-  return found;
-}
-
-/**
- * Cgroup directories of the container (`lxc/<name>`) and of its monitor (`lxc.monitor/<name>`)
- * that currently exist, in every hierarchy. Empty after a clean stop; non-empty for a running
- * container or after a monitor crashed before cleaning up.
- */
-export function findContainerCgroups(name: string, options: LxcCgroupOptions = {}): string[] {
-  return existingCgroupDirs(containerCgroupPaths(name), options);
-}
-
-function removeTree(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) removeTree(join(dir, entry.name));
-  }
-  rmdirSync(dir);
-}
-
-/** rmdir every existing directory of `paths` (children first); returns the ones still busy. */
-function removeCgroupDirs(paths: readonly string[], options: LxcCgroupOptions): string[] {
-  const busy: string[] = [];
-  for (const dir of existingCgroupDirs(paths, options)) {
-    try {
-      removeTree(dir);
-    } catch (error) {
-      // rmdir of a cgroup fails with EBUSY while it holds a process: that is
-      // what makes removing "stale" directories safe.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') busy.push(dir);
-    }
-  }
-  return busy;
-}
-
-// The monitor of a failed start may need a moment to move itself out.
-const SETTLE_TRIES = 25;
-const SETTLE_DELAY_MS = 20;
-
-async function removeCgroupDirsSettled(paths: readonly string[], options: LxcCgroupOptions): Promise<string[]> {
-  let busy = removeCgroupDirs(paths, options);
-  for (let attempt = 0; busy.length > 0 && attempt < SETTLE_TRIES; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_DELAY_MS));
-    busy = removeCgroupDirs(paths, options);
-  }
-  return busy;
-}
-
-/**
- * Remove the cgroup directories of a container that is not running (left by a crashed monitor or
- * daemon). start() already does this for the paths in its config; this is for callers that use
- * lxcCgroupOverrides() and want to clean up without starting. A cgroup that still holds
- * processes cannot be removed (EBUSY); those paths are returned instead of throwing.
- */
-export function removeStaleContainerCgroups(name: string, options: LxcCgroupOptions = {}): string[] {
-  return removeCgroupDirs(containerCgroupPaths(name), options);
 }

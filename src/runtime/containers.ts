@@ -11,9 +11,10 @@ import { effectiveAutoRecovery, type AutoRecovery, type Group, type Platform, ty
 import { writeFileDurable } from '../storage/durable.ts';
 import type { StorageLayout } from '../storage/layout.ts';
 import { lxcOverrides, type ContainerPaths } from './lxc-config.ts';
-import { removeStaleContainerCgroups, type LxcContainerHandle } from '../native/lxc.ts';
+import type { LxcContainerHandle } from '../native/lxc.ts';
+import { containerCgroupPids, containerInitPid, killContainerCgroups, removeStaleContainerCgroups, startInCleanCgroups } from './cgroups.ts';
 import { settledBy } from './deadlines.ts';
-import { configuredContainerNames, containerCgroupPids, containerInitPid, describeLoops, detachStrayLoops, killContainerCgroups } from './leftovers.ts';
+import { configuredContainerNames, describeLoops, detachStrayLoops } from './leftovers.ts';
 import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './mounts.ts';
 import { aliveTimeout, type ContainerController, type RunningSystem, type RuntimeInfoWriter } from './running-system.ts';
 import { goalWait, hasFailed, keptAcrossSwitch, liveness, livenessWatched, nextRecovery, planControl, stabilityChange, type ContainerAction } from './decisions.ts';
@@ -482,9 +483,7 @@ export class ContainerRuntime implements ContainerController {
     handle.saveConfig(join(this.options.lxcPath, platform.name, 'config'));
     this.setStatus(entry, 'STARTING');
     // A monitor that died uncleanly leaves `lxc/<name>` behind, and LXC then refuses to start.
-    const busy = removeStaleContainerCgroups(platform.name);
-    if (busy.length > 0) throw new Error(`stale cgroups still in use: ${busy.join(', ')}`);
-    await handle.start();
+    await startInCleanCgroups(handle, platform.name);
     entry.startedAt = Date.now();
     this.setInfo(entry, { initPid: containerInitPid(platform.name) ?? -1, isStable: false, startedAt: entry.startedAt, lastAlive: undefined });
     // A `ready` signal can arrive before LXC reports RUNNING; it is not undone.

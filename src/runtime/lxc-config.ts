@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Platform } from '../state/index.ts';
-import { lxcCgroupOverrides } from '../native/lxc.ts';
+import { lxcCgroupOverrides } from './cgroups.ts';
 
 export interface ContainerPaths {
   /** Per-container runtime folder (mount points, effective config, status). */

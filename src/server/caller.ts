@@ -3,6 +3,7 @@
  * (spec §4.1) → platform of the running state → privilege (spec §4.2).
  */
 import { readFileSync } from 'node:fs';
+import { LXC_CGROUP_PARENT } from '../runtime/cgroups.ts';
 
 /** The name Pantavisor gives to processes in the root cgroup: the host itself. */
 export const HOST_CALLER = '_pv_';
@@ -50,14 +51,15 @@ export function cgroupToName(
     const line = lines.find((candidate) => candidate.includes(marker));
     if (line === undefined) return undefined;
     const rest = line.slice(line.indexOf(marker) + marker.length);
-    const inside = rest.startsWith('lxc/') ? rest.slice(4) : rest;
+    const inside = rest.startsWith(`${LXC_CGROUP_PARENT}/`) ? rest.slice(LXC_CGROUP_PARENT.length + 1) : rest;
     const name = firstComponent(inside);
     return name === '' ? HOST_CALLER : name;
   }
   for (const line of lines) {
-    const at = line.indexOf('/lxc/');
+    const marker = `/${LXC_CGROUP_PARENT}/`;
+    const at = line.indexOf(marker);
     if (at >= 0) {
-      const name = firstComponent(line.slice(at + 5));
+      const name = firstComponent(line.slice(at + marker.length));
       return name === '' ? undefined : name;
     }
   }

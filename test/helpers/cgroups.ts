@@ -1,6 +1,7 @@
 /** Put test processes into cgroups named like LXC containers (`lxc/<name>`) on the unified hierarchy. */
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LXC_CGROUP_PARENT } from '../../src/runtime/cgroups.ts';
 
 export function unifiedCgroupMount(): string {
   const line = readFileSync('/proc/mounts', 'utf8')
@@ -11,7 +12,7 @@ export function unifiedCgroupMount(): string {
 }
 
 export function createContainerCgroup(name: string): { path: string; remove(): void } {
-  const path = join(unifiedCgroupMount(), 'lxc', name);
+  const path = join(unifiedCgroupMount(), LXC_CGROUP_PARENT, name);
   mkdirSync(path, { recursive: true });
   return {
     path,

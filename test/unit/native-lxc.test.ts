@@ -30,17 +30,20 @@ import { fileURLToPath } from 'node:url';
 import { nativeAddonPath, nativeSha256File } from '../../src/native/index.ts';
 import {
   LXC_START_HELPER_FILE,
-  containerCgroupPaths,
-  findContainerCgroups,
-  lxcCgroupOverrides,
   lxcConfigItemSupported,
   lxcStartHelper,
   lxcVersion,
   openLxcContainer,
-  removeStaleContainerCgroups,
-  type LxcCgroupOptions,
   type LxcContainerHandle,
 } from '../../src/native/lxc.ts';
+import {
+  containerCgroupPaths,
+  findContainerCgroups,
+  lxcCgroupOverrides,
+  removeStaleContainerCgroups,
+  startInCleanCgroups,
+  type LxcCgroupOptions,
+} from '../../src/runtime/cgroups.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // A no-op when the addon and the helper are current; keeps this file runnable on a fresh checkout.
@@ -175,6 +178,7 @@ function runBun(script: string, args: string[]): Promise<{ code: number | null; 
 }
 
 const facade = fileURLToPath(new URL('../../src/native/lxc.ts', import.meta.url));
+const cgroupsModule = fileURLToPath(new URL('../../src/runtime/cgroups.ts', import.meta.url));
 
 t.before(() => buildRootfs());
 
@@ -425,7 +429,7 @@ t.test('argv overrides lxc.init.cmd; a container whose init exits is cleaned up 
 t.test('start failure: the reason from lxc.log.file, nothing left behind', async (t) => {
   const name = uniqueName('fail');
   const handle = configure(name, { extra: [['lxc.rootfs.path', `dir:${join(dir, 'no-such-rootfs')}`]] });
-  const error = await caught(handle.start());
+  const error = await caught(startInCleanCgroups(handle, name, RELATIVE));
   t.equal(error.code, 'ERR_LXC_START');
   t.match(error.message, new RegExp(`^lxc start "${name}": .*No such file or directory - Failed to open "${join(dir, 'no-such-rootfs')}"`));
   t.equal((error as unknown as { logFile: string }).logFile, join(dir, `${name}.log`));
@@ -438,18 +442,18 @@ t.test('start failure: the reason from lxc.log.file, nothing left behind', async
   opened.push(other);
   other.setConfigItem('lxc.rootfs.path', `dir:${join(dir, 'no-such-rootfs')}`);
   for (const [key, value] of lxcCgroupOverrides(bare, RELATIVE)) other.setConfigItem(key, value);
-  t.match(await caught(other.start()), { code: 'ERR_LXC_START', message: /Failed to open/ });
+  t.match(await caught(startInCleanCgroups(other, bare, RELATIVE)), { code: 'ERR_LXC_START', message: /Failed to open/ });
   t.equal(other.getConfigItem('lxc.log.file'), join(lxcPath, bare, 'lxc.log'));
 });
 
-t.test('stale cgroups: empty ones are removed before start, busy ones are reported', async (t) => {
+t.test('stale cgroups (runtime/cgroups.ts): empty ones are removed before start, busy ones are reported', async (t) => {
   const name = uniqueName('stale');
   const handle = configure(name, { init: '/bin/sh /stubborn.sh' });
   // A leftover like the one a crashed monitor leaves; liblxc alone would fail with
   // "Numerical result out of range - Failed to create container cgroup".
   const unified = unifiedContainerCgroup(name);
   mkdirSync(join(unified, 'child'), { recursive: true });
-  await handle.start();
+  await startInCleanCgroups(handle, name, RELATIVE);
   t.equal(handle.state(), 'RUNNING', 'started despite the empty leftover');
   await handle.stop();
 
@@ -459,8 +463,8 @@ t.test('stale cgroups: empty ones are removed before start, busy ones are report
   await new Promise((resolve) => squatter.once('spawn', resolve));
   writeFileSync(join(unified, 'cgroup.procs'), String(squatter.pid));
   try {
-    const error = await caught(handle.start());
-    t.match(error, { code: 'ERR_LXC_START', message: /still holds processes of an earlier run/ });
+    const error = await caught(startInCleanCgroups(handle, name, RELATIVE));
+    t.match(error, { code: 'ERR_LXC_START', message: /stale cgroups still in use: .* \(processes of an earlier run\)/ });
     t.equal(handle.state(), 'STOPPED');
   } finally {
     writeFileSync('/sys/fs/cgroup/unified/cgroup.procs', String(squatter.pid));
@@ -529,7 +533,8 @@ t.test('adoption across processes: containers outlive the process that started t
   // 1. A child process starts a container and exits without stopping it.
   const name = uniqueName('adopt');
   const starter = `
-import { openLxcContainer, lxcCgroupOverrides } from ${JSON.stringify(facade)};
+import { openLxcContainer } from ${JSON.stringify(facade)};
+import { lxcCgroupOverrides } from ${JSON.stringify(cgroupsModule)};
 const [name, lxcPath, rootfs, log] = process.argv.slice(2);
 const handle = openLxcContainer(name, lxcPath);
 for (const [key, value] of [
