@@ -5,11 +5,13 @@
  * owned processes), and how stale ones are cleaned. Reads the kernel only; never asks the LXC
  * monitor, whose sync queries hang when it hangs.
  *
- * A leaf module (node: and ./deadlines.ts only), so the server may import its constants.
+ * Imports only node: and the runtime's own leaves (./deadlines.ts, ./mounts.ts), so that the
+ * server may import its placement constants.
  */
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep, waitUntil } from './deadlines.ts';
+import { parseMountinfoLines } from './mounts.ts';
 
 // ---- placement ----------------------------------------------------------------------------------
 
@@ -58,26 +60,17 @@ export interface CgroupMount {
   root: string;
 }
 
-const unescapeMountField = (text: string): string => text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-
 /** Cgroup hierarchies mounted, from a mountinfo text; `subsystems` tells controllers from mount flags. */
 export function parseCgroupMounts(mountinfo: string, subsystems: ReadonlySet<string>): CgroupMount[] {
   const mounts: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const dash = line.indexOf(' - ');
-    if (dash < 0) continue;
-    const before = line.slice(0, dash).split(' ');
-    const after = line.slice(dash + 3).split(' ');
-    const root = before[3];
-    const mountPoint = before[4];
-    if (root === undefined || mountPoint === undefined) continue;
-    if (after[0] === 'cgroup2') {
-      mounts.push({ controllers: '', mountPoint: unescapeMountField(mountPoint), root: unescapeMountField(root) });
-    } else if (after[0] === 'cgroup') {
+  for (const { root, mountPoint, fsType, superOptions } of parseMountinfoLines(mountinfo)) {
+    if (fsType === 'cgroup2') {
+      mounts.push({ controllers: '', mountPoint, root });
+    } else if (fsType === 'cgroup') {
       // Super options mix controllers with flags (rw, clone_children, release_agent=...);
       // /proc/cgroups names the real subsystems, named hierarchies carry name=.
-      const controllers = (after[2] ?? '').split(',').filter((option) => subsystems.has(option) || option.startsWith('name='));
-      mounts.push({ controllers: controllers.sort().join(','), mountPoint: unescapeMountField(mountPoint), root: unescapeMountField(root) });
+      const controllers = superOptions.filter((option) => subsystems.has(option) || option.startsWith('name='));
+      mounts.push({ controllers: controllers.sort().join(','), mountPoint, root });
     }
   }
   return mounts;

@@ -14,17 +14,41 @@ export interface MountEntry {
 
 const unescapeMountField = (text: string): string => text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 
-/** Mount points and their sources from a mountinfo text (octal escapes decoded). */
-export function parseMountinfo(text: string): MountEntry[] {
-  const entries: MountEntry[] = [];
+/** One line of /proc/<pid>/mountinfo, the fields the runtime reads (octal escapes decoded). */
+export interface MountinfoLine {
+  /** The path of the mounted filesystem's directory that is the mount's root (a cgroup path for cgroup mounts). */
+  root: string;
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  superOptions: string[];
+}
+
+/** Every line of a mountinfo text; the one parser of that format (mounts here, cgroup hierarchies in ./cgroups.ts). */
+export function parseMountinfoLines(text: string): MountinfoLine[] {
+  const lines: MountinfoLine[] = [];
   for (const line of text.split('\n')) {
     const dash = line.indexOf(' - ');
     if (dash < 0) continue;
-    const mountPoint = line.slice(0, dash).split(' ')[4];
-    const source = line.slice(dash + 3).split(' ')[1];
-    if (mountPoint !== undefined && source !== undefined) entries.push({ mountPoint: unescapeMountField(mountPoint), source: unescapeMountField(source) });
+    const before = line.slice(0, dash).split(' ');
+    const after = line.slice(dash + 3).split(' ');
+    const [root, mountPoint] = [before[3], before[4]];
+    const [fsType, source] = [after[0], after[1]];
+    if (root === undefined || mountPoint === undefined || fsType === undefined || source === undefined) continue;
+    lines.push({
+      root: unescapeMountField(root),
+      mountPoint: unescapeMountField(mountPoint),
+      fsType,
+      source: unescapeMountField(source),
+      superOptions: (after[2] ?? '').split(','),
+    });
   }
-  return entries;
+  return lines;
+}
+
+/** Mount points and their sources from a mountinfo text (octal escapes decoded). */
+export function parseMountinfo(text: string): MountEntry[] {
+  return parseMountinfoLines(text).map(({ mountPoint, source }) => ({ mountPoint, source }));
 }
 
 export function currentMounts(): MountEntry[] {
