@@ -19,6 +19,7 @@ import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './moun
 import { aliveTimeout, type ContainerController, type RunningSystem, type RuntimeInfoWriter } from './running-system.ts';
 import { goalWait, hasFailed, keptAcrossSwitch, liveness, livenessWatched, nextRecovery, planControl, stabilityChange, type ContainerAction } from './decisions.ts';
 import { canChange, type PlatformStatus } from './status.ts';
+import { KeyedLock } from '../util/keyed-lock.ts';
 
 /** What the runtime needs from an LXC container: a slice of the addon facade, so tests can fake it. */
 export type LxcHandle = Pick<
@@ -56,8 +57,6 @@ interface Tracked {
   paths: ContainerPaths;
   recovery: AutoRecovery | null;
   startedAt: number;
-  /** Set while an action owns the container (start, stop, recovery wait). */
-  busy: Promise<void> | undefined;
   recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   goalTimedOut: boolean;
 }
@@ -78,6 +77,8 @@ export class ContainerRuntime implements ContainerController {
 
   /** The runtime is the only writer of containers' statuses and runtime info. */
   private readonly writer: RuntimeInfoWriter;
+  /** An action (start, stop, restart) owns a container until it ends. */
+  private readonly actions = new KeyedLock<Tracked>();
 
   constructor(private readonly options: ContainerRuntimeOptions) {
     this.writer = options.system.takeWriter();
@@ -109,7 +110,6 @@ export class ContainerRuntime implements ContainerController {
         paths: this.pathsOf(platform.name),
         recovery: effectiveAutoRecovery(platform, group),
         startedAt: 0,
-        busy: undefined,
         recoveryTimer: undefined,
         goalTimedOut: false,
       });
@@ -190,8 +190,7 @@ export class ContainerRuntime implements ContainerController {
   async stopAll(): Promise<void> {
     this.beginStop();
     const deadline = Date.now() + (this.options.shutdownTimeoutMs ?? 30_000);
-    const inFlight = [...this.tracked.values()].flatMap((entry) => (entry.busy === undefined ? [] : [entry.busy]));
-    if (!(await settledBy(Promise.all(inFlight), deadline))) this.options.log.warn('shutdown: container actions still in flight at the deadline');
+    if (!(await settledBy(this.actions.idle(), deadline))) this.options.log.warn('shutdown: container actions still in flight at the deadline');
     const groups = this.options.system.state?.groups ?? [];
     const order = [...groups].reverse().map((group) => [...this.tracked.values()].filter((entry) => entry.platform.group === group.name));
     // Containers of no declared group go last (the reverse of starting them first: never, but safe).
@@ -317,17 +316,9 @@ export class ContainerRuntime implements ContainerController {
     this.setInfo(entry, { lastAlive: Date.now() });
   }
 
+  /** Actions on one container run one at a time; a failed one is logged, and never rejects. */
   private serialise(entry: Tracked, work: () => Promise<void>): Promise<void> {
-    const previous = entry.busy ?? Promise.resolve();
-    const next = previous
-      .catch(() => undefined)
-      .then(work)
-      .catch((error: unknown) => this.options.log.error(`container ${entry.platform.name}: ${(error as Error).message}`))
-      .finally(() => {
-        if (entry.busy === next) entry.busy = undefined;
-      });
-    entry.busy = next;
-    return next;
+    return this.actions.run(entry, work).catch((error: unknown) => this.options.log.error(`container ${entry.platform.name}: ${(error as Error).message}`));
   }
 
   private pathsOf(name: string): ContainerPaths {
@@ -543,7 +534,7 @@ export class ContainerRuntime implements ContainerController {
   private checkLiveness(): void {
     if (this.stopping) return;
     for (const entry of this.tracked.values()) {
-      if (entry.busy !== undefined) continue;
+      if (this.actions.busy(entry)) continue;
       if (!livenessWatched(this.statusOf(entry))) continue;
       const now = Date.now();
       const verdict = liveness({

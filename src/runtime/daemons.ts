@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import { notFound } from '../errors.ts';
 import type { DaemonControl, DaemonView } from '../api/services.ts';
 import type { Logger } from '../log.ts';
+import { SerialQueue } from '../util/keyed-lock.ts';
 
 /** Where a helper's stdout/stderr lines go, tagged `<name>-out` / `<name>-err`. */
 export type DaemonOutput =
@@ -78,7 +79,7 @@ class SupervisedDaemon {
   private quickExits = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** API operations run one after the other, so a stop and a start cannot interleave. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(
     readonly spec: DaemonSpec,
@@ -91,9 +92,7 @@ class SupervisedDaemon {
   }
 
   serialise<T>(operation: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(operation, operation);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.queue.run(operation);
   }
 
   /** Boot-time spawn (spec: every daemon with pid 0, respawn true, mode enabled). */

@@ -5,6 +5,7 @@
  */
 import type { DriverManager } from '../api/services.ts';
 import type { Logger } from '../log.ts';
+import { SerialQueue } from '../util/keyed-lock.ts';
 
 export interface ModuleBackend {
   /** `modprobe <module string>`: the first word names the module, the rest are its options. */
@@ -35,7 +36,7 @@ export function moduleNameOf(moduleSpec: string): string {
 export class KernelDrivers implements DriverManager {
   private readonly loaded = new Set<string>();
   /** REF runs modprobe synchronously, one request at a time; keep requests from interleaving. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(
     /** Module strings of an alias for this board, or undefined when the alias is not defined. */
@@ -52,9 +53,7 @@ export class KernelDrivers implements DriverManager {
 
   /** Aliases not defined for this board are skipped (nothing to do is success). */
   apply(action: 'load' | 'unload', aliases: readonly string[]): Promise<boolean> {
-    const run = this.queue.then(() => this.applyNow(action, aliases));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.applyNow(action, aliases));
   }
 
   private async applyNow(action: 'load' | 'unload', aliases: readonly string[]): Promise<boolean> {

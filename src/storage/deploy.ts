@@ -20,6 +20,7 @@ import { sha256File } from './ingest.ts';
 import type { StorageLayout } from './layout.ts';
 import { isLocalRevision, isRemoteRevision } from './revisions.ts';
 import { ASIDE_DIR, asideDirectory, recoverParkedRevisions, swapRevisionDirectory } from './swap.ts';
+import { KeyedLock } from '../util/keyed-lock.ts';
 
 /** Where a replaced revision directory waits between the two renames of a swap. */
 export const DEPLOY_ASIDE_DIR = ASIDE_DIR;
@@ -247,7 +248,7 @@ export async function deployRevision(
     );
   }
 
-  return withLock(target, async () => {
+  return deploys.run(target, async () => {
     await recoverInterruptedDeploys(layout, revision);
     const report: DeployReport = { revision, directory: target, linked: [], copied: [], documents: [], replaced: false };
     const staging = tempPathFor(target);
@@ -504,17 +505,5 @@ async function isRegularFile(path: string): Promise<boolean> {
   }
 }
 
-const locks = new Map<string, Promise<unknown>>();
-
 /** Serialises deploys of one revision in this process; two swaps of one directory would interleave their renames. */
-async function withLock<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const previous = locks.get(key) ?? Promise.resolve();
-  const run = previous.then(task, task);
-  const settled = run.catch(() => undefined);
-  locks.set(key, settled);
-  try {
-    return await run;
-  } finally {
-    if (locks.get(key) === settled) locks.delete(key);
-  }
-}
+const deploys = new KeyedLock();

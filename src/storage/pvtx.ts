@@ -36,6 +36,7 @@ import { ensureDirectoryDurable, fsyncDirectory, tempPathFor, writeFileDurable }
 import { sha256File } from './ingest.ts';
 import { FACTORY_PROGRESS, FACTORY_REVISION, FACTORY_STATE, readCurrentRevision, setCurrentRevision, type StorageLayout } from './layout.ts';
 import { isLocalRevision, isRemoteRevision } from './revisions.ts';
+import { KeyedLock } from '../util/keyed-lock.ts';
 
 export const PVTX_DONE_MARKER = '.pvtx-done';
 
@@ -109,7 +110,7 @@ export async function firstBoot(layout: StorageLayout, pvtxDir: string | undefin
   const revision = options.revision ?? FACTORY_REVISION;
   if (!isRemoteRevision(revision) && !isLocalRevision(revision)) throw new Error(`pvtx: ${JSON.stringify(revision)} is not a revision name`);
   const marker = join(layout.root, PVTX_DONE_MARKER);
-  return withRunLock(layout.root, async () => {
+  return firstBootRuns.run(layout.root, async () => {
     if (existsSync(marker)) return { outcome: 'already-done', revision, packages: [] };
     const { logger } = options;
     await recoverInterruptedDeploys(layout, revision);
@@ -438,16 +439,5 @@ async function isRegularFile(path: string): Promise<boolean> {
   }
 }
 
-const running = new Map<string, Promise<unknown>>();
-
 /** Runs for one storage are serialised: a later call waits, then finds the marker the first one wrote. */
-async function withRunLock(root: string, task: () => Promise<FirstBootReport>): Promise<FirstBootReport> {
-  const run = (running.get(root) ?? Promise.resolve()).then(task, task);
-  const settled = run.catch(() => undefined);
-  running.set(root, settled);
-  try {
-    return await run;
-  } finally {
-    if (running.get(root) === settled) running.delete(root);
-  }
-}
+const firstBootRuns = new KeyedLock();
