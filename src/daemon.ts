@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Services } from './api/services.ts';
+import type { Services } from './services.ts';
 import { buildRouter } from './api/routes.ts';
 import { PvConfig } from './config/index.ts';
 import { APPENGINE_CONFIG_TEXT } from './config/appengine-defaults.ts';
@@ -60,7 +60,7 @@ export interface DaemonOptions {
 export interface RunningDaemon {
   services: Services;
   layout: StorageLayout;
-  server: PvCtrlServer;
+  server: PvCtrlServer<Services>;
   runtime: ContainerRuntime | undefined;
   /** Settles once the running revision's groups reached their goals (or timed out). */
   started: Promise<unknown>;
@@ -223,6 +223,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     socketPath: layout.socket,
     router: buildRouter(),
     services,
+    stateLoaded: () => system.state !== undefined,
     log,
     credentials: {
       read: (fd) => peerCredentials(fd),

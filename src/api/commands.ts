@@ -1,6 +1,6 @@
 /** `POST /commands` (spec §7.16, §8): parse and hand to the command queue. */
 import { CommandQueue } from '../runtime/commands.ts';
-import type { Handler } from '../server/router.ts';
+import type { Handler } from './handler.ts';
 import { ok } from '../server/types.ts';
 
 export const postCommand: Handler = async (request, services) => {

@@ -1,6 +1,6 @@
 /** `/containers`, `/containers/{name}`, `/groups`, `/signal`, `/xconnect-graph` (spec §7.1–7.4, §7.12). */
 import { PvError, badRequest, forbidden, internal, notFound } from '../errors.ts';
-import type { Handler } from '../server/router.ts';
+import type { Handler } from './handler.ts';
 import { json, ok } from '../server/types.ts';
 import { aliveTimeout } from '../runtime/running-system.ts';
 import { parseJsonObjectBody } from '../state/json-body.ts';

@@ -1,6 +1,6 @@
 /** `/daemons`, `/daemons/{name}` (spec §7.11): the supervisor's helper processes. */
 import { badRequest, notFound } from '../errors.ts';
-import type { Handler } from '../server/router.ts';
+import type { Handler } from './handler.ts';
 import { json, ok } from '../server/types.ts';
 import { parseJsonObjectBody } from '../state/json-body.ts';
 

@@ -3,9 +3,9 @@
  * no platform, so every call is a no-op for it; loading goes through the driver manager.
  */
 import { badRequest } from '../errors.ts';
-import type { Handler } from '../server/router.ts';
+import type { Handler } from './handler.ts';
 import { json, ok, type ApiRequest } from '../server/types.ts';
-import type { Services } from './services.ts';
+import type { Services } from '../services.ts';
 
 function callerPlatform(request: ApiRequest, services: Services) {
   return request.caller.kind === 'container' ? services.system.platform(request.caller.name) : undefined;

@@ -1,8 +1,8 @@
 /** `/user-meta` and `/device-meta` (spec §7.7, §7.8, §10). */
 import { badRequest, internal, notFound } from '../errors.ts';
 import { META_VALUE_LIMIT, isValidMetaKey, type MetadataStore } from '../storage/metadata.ts';
-import type { Services } from './services.ts';
-import type { Handler } from '../server/router.ts';
+import type { Services } from '../services.ts';
+import type { Handler } from './handler.ts';
 import { json, ok } from '../server/types.ts';
 
 interface MetaRoutes {

@@ -2,7 +2,7 @@
 import { badRequest } from '../errors.ts';
 import { BAD_OBJECT_NAME } from '../storage/objects.ts';
 import { isSha256Name } from '../state/json.ts';
-import type { Handler } from '../server/router.ts';
+import type { Handler } from './handler.ts';
 import { json, ok } from '../server/types.ts';
 
 export const listObjects: Handler = async (_request, services) => json(services.objects.listingJson());
@@ -17,12 +17,27 @@ export const getObject: Handler = async (request, services) => {
 export const putObject: Handler = async (request, services) => {
   const sha = request.params[0] ?? '';
   if (!isSha256Name(sha)) throw badRequest(BAD_OBJECT_NAME);
+  const { objects, log } = services;
+  const body = request.body;
+  if (await objects.holds(sha)) {
+    await body.drain();
+    log.info(`object ${sha} already present: upload skipped`);
+    return ok();
+  }
+  objects.admit(body.declaredLength);
   const started = Date.now();
-  const outcome = await services.objects.upload(sha, request.body, (received) => services.log.debug(`object ${sha}: incoming data: ${received}`));
-  services.log.info(
-    outcome === 'stored'
-      ? `object ${sha} stored (${services.objects.sizeOf(sha) ?? 0} bytes, ${Date.now() - started} ms): upload done`
-      : `object ${sha} already present: upload skipped`,
-  );
+  const progress = (received: number): void => log.debug(`object ${sha}: incoming data: ${received}`);
+  // Large bodies skip Bun's parser: read, hashed and written natively from the connection.
+  const direct = objects.prefersFdIngest(body.declaredLength) ? await body.takeOver() : undefined;
+  if (direct === undefined) {
+    await objects.ingestChunks(sha, body, progress);
+  } else {
+    try {
+      await objects.ingestFromFd(sha, direct, () => direct.assertUntouched(), progress);
+    } catch (error) {
+      throw direct.clientGone(error) ?? error;
+    }
+  }
+  log.info(`object ${sha} stored (${objects.sizeOf(sha) ?? 0} bytes, ${Date.now() - started} ms): upload done`);
   return ok();
 };

@@ -1,5 +1,6 @@
 /** The route table of spec §3.1, registered in the reference's order (pattern precedence depends on it). */
 import { Router } from '../server/router.ts';
+import type { Services } from '../services.ts';
 import { controlContainer, listContainers, listGroups, signal, xconnectGraph } from './containers.ts';
 import { postCommand } from './commands.ts';
 import { controlDaemon, listDaemons } from './daemons.ts';
@@ -9,11 +10,11 @@ import { getObject, listObjects, putObject } from './objects.ts';
 import { listSteps, stepHandlers } from './steps.ts';
 import { buildInfo, config, config2, storageGc, wakelocks } from './system.ts';
 
-export function buildRouter(): Router {
+export function buildRouter(): Router<Services> {
   const remote = stepHandlers('');
   const local = stepHandlers('locals/');
   const mgmt = true;
-  return new Router()
+  return new Router<Services>()
     .add({ path: '/containers', methods: ['GET'], mgmt, handler: listContainers })
     .add({ path: '/containers/{}', methods: ['PUT'], mgmt, handler: controlContainer })
     .add({ path: '/groups', methods: ['GET'], mgmt, handler: listGroups })

@@ -1,6 +1,6 @@
 /** `/steps` and its sub-resources (spec §7.6). */
 import { COMMITMSG_LIMIT } from '../storage/steps.ts';
-import type { Handler } from '../server/router.ts';
+import type { Handler } from './handler.ts';
 import { json, ok, type ApiRequest } from '../server/types.ts';
 
 /** Largest state JSON accepted; the body is streamed to disk, but validation reads it whole. */

@@ -1,6 +1,6 @@
 /** Read-mostly views of the device: `/buildinfo`, `/config`, `/config2`, `/wakelocks`, `/storage/gc` (spec §7.9, §7.13–7.15). */
 import { existsSync } from 'node:fs';
-import type { Handler } from '../server/router.ts';
+import type { Handler } from './handler.ts';
 import { json } from '../server/types.ts';
 
 export const buildInfo: Handler = async (_request, services) => ({ type: 'text', contentType: 'text/plain', text: services.buildInfo });

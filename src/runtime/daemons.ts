@@ -13,9 +13,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { notFound } from '../errors.ts';
-import type { DaemonControl, DaemonView } from '../api/services.ts';
 import type { Logger } from '../log.ts';
 import { SerialQueue } from '../util/keyed-lock.ts';
+
+/** One helper as `GET /daemons` lists it. */
+export interface DaemonView {
+  name: string;
+  pid: number;
+  respawn: boolean;
+}
 
 /** Where a helper's stdout/stderr lines go, tagged `<name>-out` / `<name>-err`. */
 export type DaemonOutput =
@@ -262,7 +268,7 @@ class SupervisedDaemon {
   }
 }
 
-export class DaemonSupervisor implements DaemonControl {
+export class DaemonSupervisor {
   private readonly daemons = new Map<string, SupervisedDaemon>();
   private readonly policy: RespawnPolicy;
 

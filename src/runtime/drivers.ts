@@ -3,7 +3,6 @@
  * module backend (libkmod in the native addon, src/runtime/kmod-backend.ts); without one,
  * nothing can be loaded.
  */
-import type { DriverManager } from '../api/services.ts';
 import type { Logger } from '../log.ts';
 import { SerialQueue } from '../util/keyed-lock.ts';
 
@@ -33,7 +32,7 @@ export function moduleNameOf(moduleSpec: string): string {
   return moduleSpec.trim().split(/\s+/)[0] ?? '';
 }
 
-export class KernelDrivers implements DriverManager {
+export class KernelDrivers {
   private readonly loaded = new Set<string>();
   /** REF runs modprobe synchronously, one request at a time; keep requests from interleaving. */
   private readonly queue = new SerialQueue();

@@ -5,7 +5,6 @@
  */
 import type { State, Platform, Group, AutoRecovery } from '../state/index.ts';
 import { effectiveAutoRecovery, formatBackoffPolicy } from '../state/index.ts';
-import type { PlatformDirectory } from '../server/caller.ts';
 import { goalReached, statusRank, type PlatformStatus } from './status.ts';
 
 export type { PlatformStatus };
@@ -47,7 +46,8 @@ export interface RuntimeInfoWriter {
   update(name: string, change: Partial<PlatformRuntimeInfo>): void;
 }
 
-export class RunningSystem implements PlatformDirectory {
+/** Satisfies the caller resolver's PlatformDirectory (src/server/caller.ts) by shape; src/daemon.ts hands it over. */
+export class RunningSystem {
   revision: string | undefined;
   state: State | undefined;
   controller: ContainerController | undefined;

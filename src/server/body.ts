@@ -9,9 +9,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { insufficientStorage, internal } from '../errors.ts';
-import type { DirectBody } from '../storage/objects.ts';
 import { framingOf } from './identity-encoding.ts';
-import type { RequestBody } from './types.ts';
+import type { DirectBody, RequestBody } from './types.ts';
 
 /** The client went away before the body was complete. */
 export class ClientGoneError extends Error {

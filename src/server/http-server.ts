@@ -8,7 +8,6 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { chmodSync, rmSync } from 'node:fs';
 import { isPvError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Services } from '../api/services.ts';
 import { ClientGoneError, IncomingBody } from './body.ts';
 import { gateOf, installConnectionGate, type Rejection } from './identity-encoding.ts';
 import type { CallerLookup, PeerIdentity } from './caller.ts';
@@ -23,10 +22,13 @@ export interface PeerCredentialSource {
   release(identity: PeerIdentity): void;
 }
 
-export interface ServerOptions {
+export interface ServerOptions<S> {
   socketPath: string;
-  router: Router;
-  services: Services;
+  router: Router<S>;
+  /** Handed to every handler as is; the server never looks inside. */
+  services: S;
+  /** False until the running revision's state is loaded: requests get 500 "State not loaded yet". */
+  stateLoaded(): boolean;
   credentials: PeerCredentialSource;
   identify(peer: PeerIdentity): CallerLookup;
   log: Logger;
@@ -51,7 +53,7 @@ interface SocketWithHandle extends Socket {
   _handle?: { fd?: number };
 }
 
-export class PvCtrlServer {
+export class PvCtrlServer<S> {
   private readonly net: NetServer;
   private readonly http: HttpServer;
   private readonly peers = new WeakMap<Socket, PeerIdentity>();
@@ -61,7 +63,7 @@ export class PvCtrlServer {
   private acceptedSinceCollection = 0;
   private collectionTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly options: ServerOptions) {
+  constructor(private readonly options: ServerOptions<S>) {
     this.http = createHttpServer();
     this.http.on('request', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, false)));
     this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, true)));
@@ -212,14 +214,14 @@ export class PvCtrlServer {
     const rawTarget = req.url ?? '/';
     const { services, log } = this.options;
     try {
-      if (services.system.state === undefined) {
+      if (!this.options.stateLoaded()) {
         await this.refuse(res, body, expectsContinue, 500, 'State not loaded yet');
         return;
       }
       const rawPath = rawTarget.split('?', 1)[0] ?? '';
       let lookup: CallerLookup | undefined;
       const identify = (): CallerLookup => (lookup ??= this.options.identify(peer));
-      const match: RouteMatch = this.options.router.match(method, decodePath(rawPath), rawPath, () => {
+      const match: RouteMatch<S> = this.options.router.match(method, decodePath(rawPath), rawPath, () => {
         const result = identify();
         return result.ok ? { ok: true, caller: result.caller } : { ok: false };
       });

@@ -5,24 +5,26 @@
  */
 import type { Caller } from './caller.ts';
 import type { ApiRequest, ApiResponse, Method } from './types.ts';
-import type { Services } from '../api/services.ts';
+/**
+ * A route's handler. The server hands every handler the services object it was built with and
+ * knows nothing of it (the API layer fixes the type: src/api/handler.ts).
+ */
+export type Handler<S> = (request: ApiRequest, services: S) => Promise<ApiResponse>;
 
-export type Handler = (request: ApiRequest, services: Services) => Promise<ApiResponse>;
-
-export interface RouteSpec {
+export interface RouteSpec<S> {
   path: string;
   methods: readonly Method[];
   /** Only privileged callers (host, or containers with the mgmt role) may use it. */
   mgmt: boolean;
-  handler: Handler;
+  handler: Handler<S>;
 }
 
-interface CompiledPattern extends RouteSpec {
+interface CompiledPattern<S> extends RouteSpec<S> {
   segments: string[];
 }
 
-export type RouteMatch =
-  | { kind: 'dispatch'; route: RouteSpec; params: string[] }
+export type RouteMatch<S> =
+  | { kind: 'dispatch'; route: RouteSpec<S>; params: string[] }
   | { kind: 'error'; status: 400 | 403 | 500; message: string }
   | { kind: 'unknown' };
 
@@ -43,11 +45,11 @@ export function splitSegments(path: string): string[] {
 
 export type CallerProvider = () => { ok: true; caller: Caller } | { ok: false };
 
-export class Router {
-  private readonly exact = new Map<string, RouteSpec>();
-  private readonly patterns: CompiledPattern[] = [];
+export class Router<S> {
+  private readonly exact = new Map<string, RouteSpec<S>>();
+  private readonly patterns: CompiledPattern<S>[] = [];
 
-  add(route: RouteSpec): this {
+  add(route: RouteSpec<S>): this {
     if (route.path.includes('{}')) {
       this.patterns.unshift({ ...route, segments: splitSegments(route.path) });
     } else {
@@ -58,7 +60,7 @@ export class Router {
   }
 
   /** Every route, exact ones first (for documentation and tests). */
-  list(): RouteSpec[] {
+  list(): RouteSpec<S>[] {
     return [...this.exact.values(), ...[...this.patterns].reverse()];
   }
 
@@ -66,7 +68,7 @@ export class Router {
    * @param decodedPath percent-decoded path without query (exact routes)
    * @param rawPath raw path without query (pattern routes: no decoding, so `a%2Fb` stays one key)
    */
-  match(method: string, decodedPath: string, rawPath: string, identify: CallerProvider): RouteMatch {
+  match(method: string, decodedPath: string, rawPath: string, identify: CallerProvider): RouteMatch<S> {
     const exact = this.exact.get(decodedPath);
     if (exact !== undefined) {
       const who = identify();

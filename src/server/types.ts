@@ -16,6 +16,28 @@ export interface RequestBody {
   pipe(consume: (chunk: Uint8Array) => void | Promise<void>): Promise<void>;
   /** Read and discard whatever is left. */
   drain(): Promise<void>;
+  /**
+   * Hand the unread rest of a Content-Length body over for a native read from the connection
+   * (docs/native-ingest.md, "Upload fast path"); undefined when this body cannot be (then
+   * nothing changed and `pipe` still works).
+   */
+  takeOver(): Promise<DirectBody | undefined>;
+}
+
+/** A request body whose remaining bytes are read natively from the connection fd. */
+export interface DirectBody {
+  /** Connection fd; its owner keeps it (the native reader works on a dup). */
+  readonly fd: number;
+  /** Body bytes already read from the connection, in order; they precede everything on the fd. */
+  readonly prefix: Buffer;
+  /** Body bytes still to read from the fd. */
+  readonly remaining: number;
+  /** Run `listener` once if the connection closes; returns the unsubscribe function. */
+  onClose(listener: () => void): () => void;
+  /** Throws if anyone else read from the connection since the hand-off (call after the native read). */
+  assertUntouched(): void;
+  /** The error to report when a native read failure means the client is gone, else undefined. */
+  clientGone(error: unknown): Error | undefined;
 }
 
 export interface ApiRequest {

@@ -3,7 +3,7 @@
  * temp file while hashing and are published (fsync → rename → fsync(dir)) only when the digest
  * matches the name, so a listed object always hashes to its name.
  */
-import { readdirSync, statSync, statfsSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PvError, badRequest, errnoCode, insufficientStorage, unprocessable } from '../errors.ts';
 import { isSha256Name } from '../state/json.ts';
@@ -18,19 +18,14 @@ export interface ObjectEntry {
   size: number;
 }
 
-export interface UploadSource {
+/** An upload body delivered chunk by chunk; the next chunk comes once `consume` settles. */
+export interface ChunkSource {
   declaredLength: number | undefined;
   pipe(consume: (chunk: Uint8Array) => void | Promise<void>): Promise<void>;
-  drain(): Promise<void>;
-  /**
-   * Hand the unread rest of the body over for a native read from the connection; undefined
-   * when this body cannot be (then nothing changed and `pipe` still works).
-   */
-  takeOver?(): Promise<DirectBody | undefined>;
 }
 
-/** A request body whose remaining bytes are read natively from the connection fd. */
-export interface DirectBody {
+/** The rest of an upload body, read natively from a connection fd (docs/native-ingest.md). */
+export interface FdSource {
   /** Connection fd; its owner keeps it (the native reader works on a dup). */
   readonly fd: number;
   /** Body bytes already read from the connection, in order; they precede everything on the fd. */
@@ -39,10 +34,6 @@ export interface DirectBody {
   readonly remaining: number;
   /** Run `listener` once if the connection closes; returns the unsubscribe function. */
   onClose(listener: () => void): () => void;
-  /** Throws if anyone else read from the connection since the hand-off (call after the native read). */
-  assertUntouched(): void;
-  /** The error to report when a native read failure means the client is gone, else undefined. */
-  clientGone(error: unknown): Error | undefined;
 }
 
 /** Content-Length from which uploads take the fast path; smaller bodies gain nothing from it. */
@@ -72,8 +63,6 @@ function fastPathIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const value = Number(env[FAST_PATH_IDLE_ENV]);
   return Number.isInteger(value) && value > 0 && value <= 2 ** 31 - 1 ? value : FAST_PATH_IDLE_TIMEOUT_MS;
 }
-
-export type UploadOutcome = 'stored' | 'already-present';
 
 const PROGRESS_STEP = 1024 * 1024;
 /** How often (in bytes) an upload re-reads the free space; between reads it counts down locally. */
@@ -130,102 +119,125 @@ export class ObjectStore {
     return this.inFlight.has(join(this.directory, fileName));
   }
 
-  /** @param onProgress called with the bytes received so far, about once per MiB */
-  async upload(sha: string, source: UploadSource, onProgress: (received: number) => void = () => {}): Promise<UploadOutcome> {
-    const target = this.pathOf(sha);
-    if (this.sizeOf(sha) !== undefined && (await sha256File(target)) === sha) {
-      await source.drain();
-      return 'already-present';
-    }
-    if (source.declaredLength !== undefined && source.declaredLength > this.realFree()) throw insufficientStorage();
+  /** Whether `sha` is stored and hashes to its name: an upload of it then only drains its body. */
+  async holds(sha: string): Promise<boolean> {
+    return this.sizeOf(sha) !== undefined && (await sha256File(this.pathOf(sha))) === sha;
+  }
 
-    const temp = tempPathFor(target);
-    if (
-      source.takeOver !== undefined &&
-      uploadFastPathEnabled() &&
-      (source.declaredLength ?? 0) >= FAST_PATH_MIN_BYTES &&
-      this.directUploads < FAST_PATH_MAX_CONCURRENT
-    ) {
-      const direct = await source.takeOver();
-      if (direct !== undefined) return this.uploadDirect(sha, target, temp, direct, onProgress);
-    }
-    const ingest = openIngest(temp);
-    this.inFlight.add(temp);
-    let budget = this.realFree();
-    let sinceCheck = 0;
-    let received = 0;
-    let reported = 0;
+  /** 507 before reading a body that cannot fit (spec §11.1). */
+  admit(declaredLength: number | undefined): void {
+    if (declaredLength !== undefined && declaredLength > this.realFree()) throw insufficientStorage();
+  }
+
+  /** Whether an upload of this declared size should be read natively from its connection now. */
+  prefersFdIngest(declaredLength: number | undefined): boolean {
+    return uploadFastPathEnabled() && (declaredLength ?? 0) >= FAST_PATH_MIN_BYTES && this.directUploads < FAST_PATH_MAX_CONCURRENT;
+  }
+
+  /**
+   * Stream a body into `objects/<sha>` through the JS hasher, counting the free space down.
+   * @param onProgress called with the bytes received so far, about once per MiB
+   */
+  ingestChunks(sha: string, source: ChunkSource, onProgress: (received: number) => void = () => {}): Promise<void> {
+    return this.publishVerified(sha, 'object.js', async (temp) => {
+      const ingest = openIngest(temp);
+      let budget = this.realFree();
+      let sinceCheck = 0;
+      let received = 0;
+      let reported = 0;
+      try {
+        await source.pipe((chunk) => {
+          this.lastUploadActivity = Date.now();
+          received += chunk.byteLength;
+          if (received - reported >= PROGRESS_STEP) {
+            reported = received;
+            onProgress(received);
+          }
+          sinceCheck += chunk.byteLength;
+          if (sinceCheck >= SPACE_RECHECK_BYTES) {
+            budget = this.realFree();
+            sinceCheck = 0;
+          }
+          budget -= chunk.byteLength;
+          if (budget < 0) throw insufficientStorage();
+          return ingest.write(chunk);
+        });
+        return await ingest.finish();
+      } catch (error) {
+        await ingest.abort();
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * The fast path: the same checks and durability as `ingestChunks`, with the body read and
+   * hashed natively. `vouch` runs after the read and before publishing: it throws when the
+   * connection's byte ledger shows the body cannot be trusted.
+   */
+  async ingestFromFd(sha: string, body: FdSource, vouch: () => void, onProgress: (received: number) => void = () => {}): Promise<void> {
+    this.directUploads++;
     try {
-      await source.pipe((chunk) => {
+      await this.publishVerified(sha, 'object.native', async (temp) => {
+        const budget = this.realFree();
+        // realFree() is statfs free minus the configured reserve; the native writer re-measures
+        // statfs itself every 8 MiB, so it needs the reserve, not the free figure of this instant.
+        const stats = statfsSync(this.directory);
+        const reserve = Math.max(0, Number(stats.bfree) * Number(stats.bsize) - budget);
+        const ingest = openSocketIngest(temp, { spaceBudget: budget, spaceReserve: reserve, idleTimeoutMs: fastPathIdleTimeoutMs() });
         this.lastUploadActivity = Date.now();
-        received += chunk.byteLength;
-        if (received - reported >= PROGRESS_STEP) {
-          reported = received;
-          onProgress(received);
+        let seen = 0;
+        let reported = 0;
+        const progress = setInterval(() => {
+          const received = ingest.received;
+          if (received === seen) return;
+          seen = received;
+          this.lastUploadActivity = Date.now();
+          if (received - reported >= PROGRESS_STEP) {
+            reported = received;
+            onProgress(received);
+          }
+        }, FAST_PATH_PROGRESS_MS);
+        // Also covers the server destroying the connection (shutdown): the read stops at once.
+        const unsubscribe = body.onClose(() => void ingest.abort().catch(() => undefined));
+        try {
+          const result = await ingest.run(body.fd, body.prefix, body.remaining);
+          // Small uploads finish between two polls: report the total once, like the JS path's last step.
+          if (result.size > reported) onProgress(result.size);
+          vouch();
+          return result;
+        } catch (error) {
+          await ingest.abort().catch(() => undefined);
+          throw error;
+        } finally {
+          clearInterval(progress);
+          unsubscribe();
         }
-        sinceCheck += chunk.byteLength;
-        if (sinceCheck >= SPACE_RECHECK_BYTES) {
-          budget = this.realFree();
-          sinceCheck = 0;
-        }
-        budget -= chunk.byteLength;
-        if (budget < 0) throw insufficientStorage();
-        return ingest.write(chunk);
       });
-      const result = await ingest.finish();
-      if (result.sha256 !== sha) throw unprocessable(BAD_CHECKSUM);
-      publishDurable(temp, target, 'object.js');
-      return 'stored';
-    } catch (error) {
-      await ingest.abort();
-      if (errnoCode(error) === 'ENOSPC' || errnoCode(error) === 'EDQUOT') throw insufficientStorage();
-      throw error;
     } finally {
-      this.inFlight.delete(temp);
+      this.directUploads--;
     }
   }
 
-  /** The fast path: same checks and durability as `upload`, with the body read natively. */
-  private async uploadDirect(sha: string, target: string, temp: string, body: DirectBody, onProgress: (received: number) => void): Promise<UploadOutcome> {
-    const budget = this.realFree();
-    // realFree() is statfs free minus the configured reserve; the native writer re-measures
-    // statfs itself every 8 MiB, so it needs the reserve, not the free figure of this instant.
-    const stats = statfsSync(this.directory);
-    const reserve = Math.max(0, Number(stats.bfree) * Number(stats.bsize) - budget);
-    const ingest = openSocketIngest(temp, { spaceBudget: budget, spaceReserve: reserve, idleTimeoutMs: fastPathIdleTimeoutMs() });
+  /**
+   * What both paths share: a temp file GC leaves alone while `write` fills it, the digest
+   * checked against the name, then the durable publish; out of space is a 507.
+   */
+  private async publishVerified(sha: string, step: 'object.js' | 'object.native', write: (temp: string) => Promise<{ sha256: string }>): Promise<void> {
+    const target = this.pathOf(sha);
+    const temp = tempPathFor(target);
     this.inFlight.add(temp);
-    this.directUploads++;
-    this.lastUploadActivity = Date.now();
-    let seen = 0;
-    let reported = 0;
-    const progress = setInterval(() => {
-      const received = ingest.received;
-      if (received === seen) return;
-      seen = received;
-      this.lastUploadActivity = Date.now();
-      if (received - reported >= PROGRESS_STEP) {
-        reported = received;
-        onProgress(received);
-      }
-    }, FAST_PATH_PROGRESS_MS);
-    // Also covers the server destroying the connection (shutdown): the read stops at once.
-    const unsubscribe = body.onClose(() => void ingest.abort().catch(() => undefined));
     try {
-      const result = await ingest.run(body.fd, body.prefix, body.remaining);
-      // Small uploads finish between two polls: report the total once, like the JS path's last step.
-      if (result.size > reported) onProgress(result.size);
-      body.assertUntouched();
-      if (result.sha256 !== sha) throw unprocessable(BAD_CHECKSUM);
-      publishDurable(temp, target, 'object.native');
-      return 'stored';
+      const result = await write(temp);
+      if (result.sha256 !== sha) {
+        rmSync(temp, { force: true });
+        throw unprocessable(BAD_CHECKSUM);
+      }
+      publishDurable(temp, target, step);
     } catch (error) {
-      await ingest.abort().catch(() => undefined);
       if (errnoCode(error) === 'ENOSPC' || errnoCode(error) === 'EDQUOT') throw insufficientStorage();
-      throw body.clientGone(error) ?? error;
+      throw error;
     } finally {
-      clearInterval(progress);
-      unsubscribe();
-      this.directUploads--;
       this.inFlight.delete(temp);
     }
   }

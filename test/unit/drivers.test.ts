@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listDrivers, loadAllDrivers, loadDriver, unloadAllDrivers, unloadDriver } from '../../src/api/drivers.ts';
-import type { Services } from '../../src/api/services.ts';
+import type { Services } from '../../src/services.ts';
 import { PvError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { KmodContext } from '../../src/native/kmod.ts';

@@ -1,27 +1,29 @@
 /**
  * What the API handlers may use: domain objects only, no HTTP types. Built once by
- * src/daemon.ts; tests can build one around a temp storage.
+ * src/daemon.ts (the only place that wires layers together); tests can build one around a
+ * temp storage.
+ *
+ * Neutral ground between the layers: the server never sees this type (it passes an opaque
+ * services object to handlers), and the runtime does not import it — its classes satisfy the
+ * narrow interfaces below by shape, which the assignment in src/daemon.ts checks at compile time.
  */
-import type { StorageLayout } from '../storage/layout.ts';
-import type { ObjectStore } from '../storage/objects.ts';
-import type { StepStore, StateVerdict } from '../storage/steps.ts';
-import type { MetadataStore } from '../storage/metadata.ts';
-import type { GcReport } from '../storage/gc.ts';
-import type { RunningSystem } from '../runtime/running-system.ts';
-import type { PvConfig } from '../config/index.ts';
-import type { Logger } from '../log.ts';
-import type { CommandQueue } from '../runtime/commands.ts';
+import type { StorageLayout } from './storage/layout.ts';
+import type { ObjectStore } from './storage/objects.ts';
+import type { StepStore, StateVerdict } from './storage/steps.ts';
+import type { MetadataStore } from './storage/metadata.ts';
+import type { GcReport } from './storage/gc.ts';
+import type { RunningSystem } from './runtime/running-system.ts';
+import type { PvConfig } from './config/index.ts';
+import type { Logger } from './log.ts';
+import type { CommandQueue } from './runtime/commands.ts';
+import type { DaemonView } from './runtime/daemons.ts';
+
+export type { DaemonView };
 
 export interface DriverManager {
   status(alias: string): 'LOADED' | 'UNLOADED' | 'UNKNOWN';
   /** Load or unload the aliases in order; false when any module failed. */
   apply(action: 'load' | 'unload', aliases: readonly string[]): Promise<boolean>;
-}
-
-export interface DaemonView {
-  name: string;
-  pid: number;
-  respawn: boolean;
 }
 
 export interface DaemonControl {
