@@ -60,7 +60,13 @@ export async function rawRequest(
   socketPath: string,
   method: string,
   path: string,
-  options: { body?: string | Buffer; headers?: Record<string, string>; version?: '1.0' | '1.1' } = {},
+  options: {
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+    version?: '1.0' | '1.1';
+    /** How long a silence ends the read (the server normally closes first: `Connection: close`). */
+    idleMs?: number;
+  } = {},
 ): Promise<RawResponse> {
   const body = options.body === undefined ? undefined : Buffer.from(options.body);
   const headers: Record<string, string> = { Host: 'localhost', ...options.headers };
@@ -71,6 +77,6 @@ export async function rawRequest(
   const head = `${method} ${path} HTTP/${options.version ?? '1.1'}\r\n${Object.entries(headers)
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('')}\r\n`;
-  const raw = await rawExchange(socketPath, body === undefined ? head : Buffer.concat([Buffer.from(head), body]));
+  const raw = await rawExchange(socketPath, body === undefined ? head : Buffer.concat([Buffer.from(head), body]), options.idleMs);
   return parseResponse(raw);
 }

@@ -187,24 +187,27 @@ if (reason !== undefined || target === undefined) {
     t.match(guest.log(), /GET \/buildinfo/, 'the start-up self-check identified its own connection through the addon');
     t.ok(readlinkSync(`/proc/${guest.child.pid}/exe`).endsWith('qemu-aarch64-static'), 'it is the emulated aarch64 build that answers');
 
-    const buildinfo = await rawRequest(socket, 'GET', '/buildinfo');
+    // Under emulation on a busy machine an answer can take seconds; every request here closes
+    // its connection, so the long silence cut-off only bounds a hang.
+    const EMULATED = { idleMs: 15_000 };
+    const buildinfo = await rawRequest(socket, 'GET', '/buildinfo', EMULATED);
     t.equal(buildinfo.status, 200, 'GET /buildinfo');
     t.match(buildinfo.body, /^pv-ctrl \d+\.\d+\.\d+\nruntime: bun \d+\.\d+\.\d+/, 'names pv-ctrl and its runtime');
 
-    const steps = await rawRequest(socket, 'GET', '/steps');
+    const steps = await rawRequest(socket, 'GET', '/steps', EMULATED);
     t.equal(steps.status, 200, 'GET /steps');
     t.ok(Array.isArray(JSON.parse(steps.body)), '/steps is a JSON array');
 
     const data = randomBytes(3 * 1024 * 1024 + 17);
     const sha = createHash('sha256').update(data).digest('hex');
-    const put = await rawRequest(socket, 'PUT', `/objects/${sha}`, { body: data });
+    const put = await rawRequest(socket, 'PUT', `/objects/${sha}`, { ...EMULATED, body: data });
     t.equal(put.status, 200, `PUT /objects/<sha256> of ${data.length} bytes`);
-    const got = await rawRequest(socket, 'GET', `/objects/${sha}`);
+    const got = await rawRequest(socket, 'GET', `/objects/${sha}`, EMULATED);
     t.equal(got.status, 200, 'GET /objects/<sha256>');
     const back = Buffer.from(got.body, 'latin1');
     t.equal(back.length, data.length, 'same length');
     t.equal(createHash('sha256').update(back).digest('hex'), sha, 'same sha256');
-    const wrong = await rawRequest(socket, 'PUT', `/objects/${'0'.repeat(64)}`, { body: Buffer.from('not that') });
+    const wrong = await rawRequest(socket, 'PUT', `/objects/${'0'.repeat(64)}`, { ...EMULATED, body: Buffer.from('not that') });
     t.not(wrong.status, 200, 'a body that does not match its name is refused');
 
     // The aarch64 pvcontrol, also under qemu, against the aarch64 daemon.
