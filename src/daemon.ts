@@ -9,7 +9,7 @@ import { buildRouter } from './api/routes.ts';
 import { PvConfig } from './config/index.ts';
 import { APPENGINE_CONFIG_TEXT } from './config/appengine-defaults.ts';
 import { createLogger, type LogLevel, type Logger } from './log.ts';
-import { closeFd, peerCredentials, pidfdPid } from './native/index.ts';
+import { kernelPeerCredentials, pidfdPid } from './native/index.ts';
 import { deviceFacts, storageJson } from './runtime/device-info.ts';
 import { DaemonSupervisor } from './runtime/daemons.ts';
 import { xconnectDaemonSpec } from './xconnect/command.ts';
@@ -32,9 +32,9 @@ import type { GcReport } from './storage/gc.ts';
 import { CallerResolver, detectCgroupMode, unifiedCgroupPath } from './server/caller.ts';
 import { PvCtrlServer } from './server/http-server.ts';
 import type { ConnectionLimits } from './server/limits.ts';
-import { parseState, type ParseOptions } from './state/index.ts';
+import { judgeState, parseState, type ParseOptions } from './state/index.ts';
 import { measureSpace } from './storage/free-space.ts';
-import { runGarbageCollector } from './storage/gc.ts';
+import { revisionsToKeep, runGarbageCollector } from './storage/gc.ts';
 import { armFaultPoints } from './storage/fault-points.ts';
 import { FACTORY_REVISION, initStorage, storageLayout, type StorageLayout } from './storage/layout.ts';
 import { MetadataStore } from './storage/metadata.ts';
@@ -162,10 +162,12 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   daemons.register(xconnectDaemonSpec(layout.socket, options.env ?? process.env));
   const ssh = new SshServer({ keyDir: join(layout.root, 'cache', 'dropbear'), port: sshPort(options.env ?? process.env), log });
   const collectGarbage = (): GcReport => {
-    // Kept: the running revision, the one being installed, and the rollback point.
-    const keep = new Set<string>([system.revision ?? revision, readBootEnv(layout, revision).done]);
-    if (updater.active !== undefined) keep.add(updater.active);
-    if (config.getBool('PV_STORAGE_GC_KEEP_FACTORY')) keep.add(FACTORY_REVISION);
+    const keep = revisionsToKeep({
+      running: system.revision ?? revision,
+      rollbackPoint: readBootEnv(layout, revision).done,
+      updating: updater.active,
+      keepFactory: config.getBool('PV_STORAGE_GC_KEEP_FACTORY'),
+    });
     return runGarbageCollector(steps, objects, { keep });
   };
   const commands = new CommandQueue({
@@ -202,10 +204,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     buildInfo: `${VERSION}\nruntime: bun ${Bun.version}\n`,
     log,
     verifyState: (text) => {
-      const result = parseState(text, stateParseOptions(config));
-      if (result.ok) return undefined;
-      log.warn(`state rejected: ${result.reason}`);
-      return { message: result.message, reason: result.reason };
+      const verdict = judgeState(text, stateParseOptions(config));
+      if (verdict !== undefined) log.warn(`state rejected: ${verdict.reason}`);
+      return verdict;
     },
     collectGarbage,
     realFree,
@@ -225,12 +226,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     services,
     stateLoaded: () => system.state !== undefined,
     log,
-    credentials: {
-      read: (fd) => peerCredentials(fd),
-      release: (identity) => {
-        if (identity.pidfd >= 0) closeFd(identity.pidfd);
-      },
-    },
+    credentials: kernelPeerCredentials,
     identify: (peer) => resolver.resolve(peer, system),
     ...options.connectionLimits,
   });
@@ -260,7 +256,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
         loadDrivers: (aliases) => drivers.apply('load', aliases),
         onStatusChange: () => deviceMeta.set('pantavisor.status', system.revisionStatus()),
       });
-      system.controller = runtime;
+      system.attachController(runtime);
       const startedAt = Date.now();
       started = runtime.startRevision(revision, parsed.state).then(
         (late) => log.info(`revision ${revision} up in ${Date.now() - startedAt} ms${late.length > 0 ? `; goal timed out: ${late.join(', ')}` : ''}`),

@@ -187,6 +187,17 @@ export function closeFd(fd: number): void {
 }
 
 /**
+ * The kernel's word on who is behind each connection, in the shape the listener takes
+ * (src/server/http-server.ts PeerCredentialSource): read once at accept, pidfd closed with it.
+ */
+export const kernelPeerCredentials = {
+  read: (fd: number): PeerCredentials => peerCredentials(fd),
+  release(identity: PeerCredentials): void {
+    if (identity.pidfd >= 0) closeFd(identity.pidfd);
+  },
+};
+
+/**
  * Pid the kernel reports for a pidfd: the original pid while the process
  * lives, -1 once it has exited (0 if it lives in a pid namespace we cannot
  * see). Comparing this with the SO_PEERCRED pid after reading /proc/<pid>/...

@@ -50,9 +50,20 @@ export interface RuntimeInfoWriter {
 export class RunningSystem {
   revision: string | undefined;
   state: State | undefined;
-  controller: ContainerController | undefined;
+  private attachedController: ContainerController | undefined;
   private readonly runtime = new Map<string, PlatformRuntimeInfo>();
   private writerTaken = false;
+
+  /** The container runtime, once one runs (root, a revision with containers): the API's way to act on containers. */
+  get controller(): ContainerController | undefined {
+    return this.attachedController;
+  }
+
+  /** Called once, by whoever starts the container runtime; a second runtime would be a second owner. */
+  attachController(controller: ContainerController): void {
+    if (this.attachedController !== undefined) throw new Error('a container runtime is already attached');
+    this.attachedController = controller;
+  }
 
   /** Make `state` the running one; containers in `keep` carry their runtime info over (not restarted). */
   load(revision: string, state: State, keep: ReadonlySet<string> = new Set()): void {

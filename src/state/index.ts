@@ -3,7 +3,7 @@
  * (`pantavisor-service-system@1`) into the model used by `PUT /steps/locals/{name}`
  * and by the container runtime.
  */
-export { parseState, PARSER_MESSAGE } from './parse.ts';
+export { judgeState, parseState, PARSER_MESSAGE, type StateVerdict } from './parse.ts';
 export { DEFAULT_GROUPS, AUTO_RECOVERY_DEFAULTS, effectiveAutoRecovery } from './groups.ts';
 export { parseDuration, formatDuration, parseBackoffPolicy, formatBackoffPolicy } from './duration.ts';
 export { verifySignatures, splitPemCertificates } from './signature.ts';

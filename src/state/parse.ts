@@ -250,3 +250,12 @@ function assignGroups(
   });
 }
 
+
+/** Why a state JSON is refused: the 422 message the API answers and the reason the log gets. */
+export type StateVerdict = { message: string; reason: string } | undefined;
+
+/** The check `PUT /steps/locals/{}` applies to an uploaded state (spec §6.5): undefined when accepted. */
+export function judgeState(text: string, options: ParseOptions): StateVerdict {
+  const result = parseState(text, options);
+  return result.ok ? undefined : { message: result.message, reason: result.reason };
+}

@@ -11,11 +11,11 @@
  * renames never loses the revision; `recoverInterruptedDeploys` puts it back.
  */
 import { constants, linkSync, lstatSync, mkdirSync, readdirSync, renameSync, unlinkSync, type Stats } from 'node:fs';
-import { copyFile, link, lstat, mkdir, open, readFile, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readFile, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../errors.ts';
 import { StateError, isSha256Name, readDocument, type Member } from '../state/json.ts';
-import { TEMP_PREFIX, fsyncDirectory, tempPathFor } from './durable.ts';
+import { TEMP_PREFIX, fsyncDirectory, fsyncDirectoryAsync, isRegularFile, tempPathFor, writeNewFileSynced } from './durable.ts';
 import { sha256File } from './ingest.ts';
 import type { StorageLayout } from './layout.ts';
 import { isLocalRevision, isRemoteRevision } from './revisions.ts';
@@ -257,13 +257,13 @@ export async function deployRevision(
       await mkdir(staging, { mode: 0o755 });
       const directories = new DirectoryMaker(staging);
       await directories.ensure('.pvr');
-      await writeFileSynced(join(staging, '.pvr', 'json'), stateText);
-      await writeFileSynced(join(staging, '.pvr', 'config'), JSON.stringify({ ObjectsDir: layout.objects }));
+      await writeNewFileSynced(join(staging, '.pvr', 'json'), stateText);
+      await writeNewFileSynced(join(staging, '.pvr', 'config'), JSON.stringify({ ObjectsDir: layout.objects }));
       for (const file of files) {
         await directories.ensure(dirname(file.key));
         const path = join(staging, file.key);
         if (file.kind === 'document') {
-          await writeFileSynced(path, file.text);
+          await writeNewFileSynced(path, file.text);
           report.documents.push(file.key);
         } else if (file.kind === 'copy' || !(await linkObject(layout, file, path))) {
           await copyObject(layout, file, path);
@@ -457,16 +457,6 @@ async function copyObject(layout: StorageLayout, file: { key: string; sha: strin
   }
 }
 
-async function writeFileSynced(path: string, text: string): Promise<void> {
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Creates directories inside the staging tree and remembers them so each is fsync'ed once. */
 class DirectoryMaker {
   private readonly created = new Set<string>();
@@ -485,23 +475,6 @@ class DirectoryMaker {
   async syncAll(): Promise<void> {
     const ordered = [...this.created].sort((a, b) => b.split('/').length - a.split('/').length);
     for (const relative of ordered) await fsyncDirectoryAsync(join(this.root, relative));
-  }
-}
-
-async function fsyncDirectoryAsync(directory: string): Promise<void> {
-  const handle = await open(directory, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function isRegularFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
   }
 }
 

@@ -3,6 +3,7 @@
  * temp file (same directory) → write → fsync(file) → rename → fsync(directory).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { faultPoint, type FileStep } from './fault-points.ts';
@@ -67,5 +68,35 @@ export function ensureDirectoryDurable(directory: string, mode = 0o755): void {
     fsyncDirectory(dirname(current));
     if (current === created) break;
     current = dirname(current);
+  }
+}
+
+/** fsync a directory off the event loop (bulk work such as a deploy's staging tree). */
+export async function fsyncDirectoryAsync(directory: string): Promise<void> {
+  const handle = await open(directory, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Create `path` (it must not exist: staging trees only) with `text`, fsync'ed before it is closed. */
+export async function writeNewFileSynced(path: string, text: string): Promise<void> {
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether `path` names a regular file (following links); false for anything missing or unreadable. */
+export async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
   }
 }

@@ -8,12 +8,33 @@ import { TEMP_PREFIX, fsyncDirectory } from './durable.ts';
 import { faultPoint } from './fault-points.ts';
 import type { ObjectStore } from './objects.ts';
 import type { StepStore } from './steps.ts';
+import { FACTORY_REVISION } from './layout.ts';
 
 export interface GcPolicy {
   /** Revisions that must survive: running, updating, last committed (and factory when configured). */
   keep: ReadonlySet<string>;
   /** Objects referenced by an update in progress, kept although not linked yet. */
   pinnedObjects?: ReadonlySet<string>;
+}
+
+/** What decides which revisions a collection keeps (spec §11.2). */
+export interface GcKeepFacts {
+  /** The revision the containers run. */
+  running: string;
+  /** The last revision set as rollback point (boot environment `done`). */
+  rollbackPoint: string;
+  /** A revision being installed or tested right now, if any. */
+  updating: string | undefined;
+  /** PV_STORAGE_GC_KEEP_FACTORY: revision 0 stays even when nothing else needs it. */
+  keepFactory: boolean;
+}
+
+/** Kept: the running revision, the one being installed or tested, the rollback point (and factory when configured). */
+export function revisionsToKeep(facts: GcKeepFacts): Set<string> {
+  const keep = new Set<string>([facts.running, facts.rollbackPoint]);
+  if (facts.updating !== undefined) keep.add(facts.updating);
+  if (facts.keepFactory) keep.add(FACTORY_REVISION);
+  return keep;
 }
 
 export interface GcReport {

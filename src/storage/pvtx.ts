@@ -32,7 +32,7 @@ import {
   trailKeyProblem,
   type DeployReport,
 } from './deploy.ts';
-import { ensureDirectoryDurable, fsyncDirectory, tempPathFor, writeFileDurable } from './durable.ts';
+import { ensureDirectoryDurable, fsyncDirectory, isRegularFile, tempPathFor, writeFileDurable } from './durable.ts';
 import { sha256File } from './ingest.ts';
 import { FACTORY_PROGRESS, FACTORY_REVISION, FACTORY_STATE, readCurrentRevision, setCurrentRevision, type StorageLayout } from './layout.ts';
 import { isLocalRevision, isRemoteRevision } from './revisions.ts';
@@ -429,14 +429,6 @@ function includeGlobs(text: string): string[] {
 function serialize(state: TxState): string {
   const keys = [...state.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   return `{${keys.map((key) => `${JSON.stringify(key)}:${state.get(key) ?? 'null'}`).join(',')}}`;
-}
-
-async function isRegularFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /** Runs for one storage are serialised: a later call waits, then finds the marker the first one wrote. */

@@ -9,6 +9,7 @@ import { TEMP_PREFIX, ensureDirectoryDurable, fsyncDirectory, tempPathFor, write
 import { openIngest } from './ingest.ts';
 import { readCurrentRevision, type StorageLayout } from './layout.ts';
 import { isAddressableRevision, isLocalRevision } from './revisions.ts';
+import type { StateVerdict } from '../state/index.ts';
 import { faultPoint, type SwapStep } from './fault-points.ts';
 import { dropParked, dropParkedCopies, swapRevisionDirectory } from './swap.ts';
 
@@ -29,8 +30,7 @@ const LISTING_COMMITMSG_LIMIT = 512;
 const LISTING_PROGRESS_LIMIT = 4096;
 export const COMMITMSG_LIMIT = 256;
 
-/** Outcome of validating an uploaded state: undefined when accepted, else the 422 message and a log reason. */
-export type StateVerdict = { message: string; reason: string } | undefined;
+export type { StateVerdict };
 
 export interface InstallSource {
   pipe(consume: (chunk: Uint8Array) => void | Promise<void>): Promise<void>;
