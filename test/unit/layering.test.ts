@@ -21,16 +21,18 @@ const FOUNDATION = ['errors.ts', 'log.ts', 'exit-codes.ts', 'util'];
 export const ALLOWED: Record<string, readonly string[]> = {
   'main.ts': ['*'],
   'daemon.ts': ['*'],
-  api: ['server', 'services.ts', 'runtime', 'storage', 'state', 'config'],
+  api: ['server', 'services.ts', 'runtime', 'storage', 'state', 'config', 'events'],
   // Caller identity is a security decision resting on where the runtime places containers
   // (`lxc/<name>`): it reads that one constant from the module that owns the placement.
   server: ['runtime/cgroups.ts'],
-  'services.ts': ['runtime', 'storage', 'state', 'config'],
-  runtime: ['storage', 'native', 'state', 'config'],
-  storage: ['native', 'state', 'config'],
-  xconnect: ['client', 'runtime', 'native', 'state'],
-  cli: ['client'],
-  client: [],
+  'services.ts': ['runtime', 'storage', 'state', 'config', 'events'],
+  runtime: ['storage', 'native', 'state', 'config', 'events'],
+  storage: ['native', 'state', 'config', 'events'],
+  xconnect: ['client', 'runtime', 'native', 'state', 'events'],
+  cli: ['client', 'events'],
+  client: ['events'],
+  // The event bus and its wire formats (docs/events.md): every layer may publish or decode.
+  events: [],
   native: [],
   state: [],
   config: [],
