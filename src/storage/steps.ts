@@ -123,10 +123,7 @@ export class StepStore {
     mkdirSync(join(staging, '.pv'), { recursive: true, mode: 0o755 });
     try {
       writeFileDurable(join(staging, '.pvr', 'json'), text, undefined, 'revision.file');
-      writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY), undefined, 'revision.file');
-      fsyncDirectory(join(staging, '.pvr'));
-      fsyncDirectory(join(staging, '.pv'));
-      fsyncDirectory(staging);
+      sealStaging(staging);
     } catch (error) {
       rmSync(staging, { recursive: true, force: true });
       throw error;
@@ -184,10 +181,7 @@ export class StepStore {
       }
       const verdict = validate(readFileSync(join(staging, '.pvr', 'json'), 'utf8'));
       if (verdict !== undefined) throw unprocessable(verdict.message);
-      writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY), undefined, 'revision.file');
-      fsyncDirectory(join(staging, '.pvr'));
-      fsyncDirectory(join(staging, '.pv'));
-      fsyncDirectory(staging);
+      sealStaging(staging);
     } catch (error) {
       rmSync(staging, { recursive: true, force: true });
       throw error;
@@ -223,6 +217,14 @@ export class StepStore {
     }
     if (doomed !== undefined) rmSync(doomed, { recursive: true, force: true });
   }
+}
+
+/** A staging revision is complete: "ready to run" progress, and every entry durable before it is swapped in. */
+function sealStaging(staging: string): void {
+  writeFileDurable(join(staging, '.pv', 'progress'), JSON.stringify(PROGRESS_READY), undefined, 'revision.file');
+  fsyncDirectory(join(staging, '.pvr'));
+  fsyncDirectory(join(staging, '.pv'));
+  fsyncDirectory(staging);
 }
 
 function safeReaddir(directory: string): string[] {
