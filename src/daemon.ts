@@ -26,6 +26,8 @@ import { deployInstalledRevision, recoverInterruptedDeploys } from './storage/de
 import { firstBoot } from './storage/pvtx.ts';
 import { readBootEnv } from './storage/boot-env.ts';
 import { CommandQueue } from './runtime/commands.ts';
+import { EventBus } from './events/index.ts';
+import { StatusEvents } from './runtime/status-events.ts';
 import { SshServer } from './runtime/ssh.ts';
 import { Updater } from './runtime/updater.ts';
 import type { GcReport } from './storage/gc.ts';
@@ -117,12 +119,14 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const reservedPercent = (): number => config.getInt('PV_STORAGE_GC_RESERVED');
   const realFree = (): number => measureSpace(layout.root, reservedPercent()).realFree;
   const objects = new ObjectStore(layout.objects, realFree);
-  const steps = new StepStore(layout, (bytes) => bytes <= realFree());
+  // Every change is published here (GET /events, docs/events.md); a new process is a new epoch.
+  const events = new EventBus();
+  const steps = new StepStore(layout, (bytes) => bytes <= realFree(), events);
   const userMeta = new MetadataStore('user-meta', layout.userMeta, layout.runDir, (change) => {
     if (change.value === undefined) config.revertUserMeta(change.key);
     else config.applyUserMeta(change.key, change.value);
-  });
-  const deviceMeta = new MetadataStore('device-meta', layout.deviceMeta, layout.runDir);
+  }, events);
+  const deviceMeta = new MetadataStore('device-meta', layout.deviceMeta, layout.runDir, undefined, events);
   userMeta.load();
   deviceMeta.load();
 
@@ -157,8 +161,14 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   deviceMeta.set('storage', storageJson(measureSpace(layout.root, reservedPercent())));
   deviceMeta.set('pantavisor.status', system.revisionStatus());
 
-  const drivers = new KernelDrivers((alias) => driverAlias(system, alias), createKmodBackend(log, options.env ?? process.env), log, (key) => userMeta.get(key));
-  const daemons = new DaemonSupervisor({ log });
+  const drivers = new KernelDrivers((alias) => driverAlias(system, alias), createKmodBackend(log, options.env ?? process.env), log, (key) => userMeta.get(key), events);
+  const daemons = new DaemonSupervisor({
+    log,
+    onEvent: (event) => {
+      if (event.type === 'spawn') events.publish({ daemon: { name: event.name, action: 'started' } });
+      else events.publish({ daemon: { name: event.name, action: event.respawnInMs === undefined ? 'stopped' : 'exited', ...(event.code !== null ? { exitCode: event.code } : {}), ...(event.signal !== null ? { signal: event.signal } : {}) } });
+    },
+  });
   daemons.register(xconnectDaemonSpec(layout.socket, options.env ?? process.env));
   const ssh = new SshServer({ keyDir: join(layout.root, 'cache', 'dropbear'), port: sshPort(options.env ?? process.env), log });
   const collectGarbage = (): GcReport => {
@@ -168,7 +178,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       updating: updater.active,
       keepFactory: config.getBool('PV_STORAGE_GC_KEEP_FACTORY'),
     });
-    return runGarbageCollector(steps, objects, { keep });
+    return runGarbageCollector(steps, objects, { keep }, events);
   };
   const commands = new CommandQueue({
     log,
@@ -189,6 +199,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     },
     remoteAllowed: () => config.getBool('PV_CONTROL_REMOTE'),
     debugShell: () => config.getBool('PV_DEBUG_SHELL'),
+    events,
   });
   const services: Services = {
     layout,
@@ -201,6 +212,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     drivers,
     daemons,
     commands,
+    events,
     buildInfo: `${VERSION}\nruntime: bun ${Bun.version}\n`,
     log,
     verifyState: (text) => {
@@ -245,6 +257,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       log.error('containers need root (LXC, loop mounts); not starting them');
     } else {
       const runtimeRoot = join(dirname(layout.runDir), 'containers');
+      const statusEvents = new StatusEvents(system, events);
       runtime = new ContainerRuntime({
         layout,
         system,
@@ -254,7 +267,10 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
         lxcLogLevel: config.getInt('PV_LXC_LOG_LEVEL'),
         openContainer: (name, lxcPath) => openLxcContainer(name, lxcPath),
         loadDrivers: (aliases) => drivers.apply('load', aliases),
-        onStatusChange: () => deviceMeta.set('pantavisor.status', system.revisionStatus()),
+        onStatusChange: (name, status, from) => {
+          deviceMeta.set('pantavisor.status', system.revisionStatus());
+          statusEvents.containerChanged(name, status, from);
+        },
       });
       system.attachController(runtime);
       const startedAt = Date.now();
@@ -280,6 +296,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
         log.warn(`stop: update of ${updater.active ?? 'a command'} still in flight after ${UPDATE_SETTLE_MS} ms; stopping anyway`);
       }
       await runtime?.stopAll();
+      // Streams never finish on their own: end them so the server's close does not wait for them.
+      events.close();
       await server.close();
       for (const target of metaMounts) await unmount(target).catch(() => undefined);
     },

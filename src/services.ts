@@ -17,6 +17,7 @@ import type { PvConfig } from './config/index.ts';
 import type { Logger } from './log.ts';
 import type { CommandQueue } from './runtime/commands.ts';
 import type { DaemonView } from './runtime/daemons.ts';
+import type { EventBus } from './events/index.ts';
 
 export type { DaemonView };
 
@@ -43,6 +44,8 @@ export interface Services {
   readonly drivers: DriverManager;
   readonly daemons: DaemonControl;
   readonly commands: CommandQueue;
+  /** The event stream (GET /events) and where every change is published. */
+  readonly events: EventBus;
   readonly buildInfo: string;
   readonly log: Logger;
   /** Validate a state JSON the way `PUT /steps/locals/{}` must (spec §6.5). */

@@ -47,6 +47,7 @@ export const signal: Handler = async (request, services) => {
   if (platform !== undefined && type === 'alive' && aliveTimeout(platform) !== undefined) {
     if (controller === undefined) throw internal('Container runtime is not running');
     controller.signalAlive(platform.name);
+    services.events.publish({ signal: { container: platform.name, signal: 'alive' } });
     services.log.debug(`signal alive from ${platform.name}`);
     return ok();
   }
@@ -56,6 +57,7 @@ export const signal: Handler = async (request, services) => {
   }
   if (controller === undefined) throw internal('Container runtime is not running');
   controller.signalReady(platform.name);
+  services.events.publish({ signal: { container: platform.name, signal: 'ready' } });
   services.log.info(`signal ready from ${platform.name}: READY`);
   return ok();
 };

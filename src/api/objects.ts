@@ -38,6 +38,8 @@ export const putObject: Handler = async (request, services) => {
       throw direct.clientGone(error) ?? error;
     }
   }
-  log.info(`object ${sha} stored (${objects.sizeOf(sha) ?? 0} bytes, ${Date.now() - started} ms): upload done`);
+  const size = objects.sizeOf(sha) ?? 0;
+  log.info(`object ${sha} stored (${size} bytes, ${Date.now() - started} ms): upload done`);
+  services.events.publish({ object: { sha, action: 'stored', size } });
   return ok();
 };

@@ -5,6 +5,7 @@ import { controlContainer, listContainers, listGroups, signal, xconnectGraph } f
 import { postCommand } from './commands.ts';
 import { controlDaemon, listDaemons } from './daemons.ts';
 import { listDrivers, loadAllDrivers, loadDriver, unloadAllDrivers, unloadDriver } from './drivers.ts';
+import { events } from './events.ts';
 import { deviceMeta, userMeta } from './meta.ts';
 import { getObject, listObjects, putObject } from './objects.ts';
 import { listSteps, stepHandlers } from './steps.ts';
@@ -49,5 +50,7 @@ export function buildRouter(): Router<Services> {
     .add({ path: '/daemons', methods: ['GET'], mgmt, handler: listDaemons })
     .add({ path: '/daemons/{}', methods: ['PUT'], mgmt, handler: controlDaemon })
     .add({ path: '/storage/gc', methods: ['POST'], mgmt, handler: storageGc })
-    .add({ path: '/wakelocks', methods: ['GET'], mgmt, handler: wakelocks });
+    .add({ path: '/wakelocks', methods: ['GET'], mgmt, handler: wakelocks })
+    // Open to every caller: a non-mgmt container's stream is limited to itself (api/events.ts).
+    .add({ path: '/events', methods: ['GET'], mgmt: false, handler: events });
 }

@@ -4,6 +4,7 @@
  */
 import { PvError, badRequest, conflict, insufficientStorage, unavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { EventPublisher } from '../events/index.ts';
 import type { MetadataStore } from '../storage/metadata.ts';
 import type { StepStore } from '../storage/steps.ts';
 import { isAddressableRevision } from '../storage/revisions.ts';
@@ -52,6 +53,8 @@ export interface CommandEffects {
   power(kind: 'reboot' | 'poweroff', message: string): Promise<void>;
   remoteAllowed(): boolean;
   debugShell(): boolean;
+  /** Where `command` accepted/finished events go (GET /events). */
+  events?: EventPublisher;
 }
 
 export function parseCommand(text: string): Command {
@@ -95,6 +98,7 @@ export class CommandQueue {
     if (this.pending !== undefined) throw unavailable('A command is already in progress. Try again', 120);
     this.pending = command;
     this.effects.log.info(`command ${op} accepted${command.payload ? ` (payload ${JSON.stringify(command.payload)})` : ''}`);
+    this.effects.events?.publish({ command: { op, action: 'accepted', ok: true } });
     setImmediate(() => void this.execute(command));
     return 'accepted';
   }
@@ -104,6 +108,7 @@ export class CommandQueue {
     const release = (): void => {
       this.pending = undefined;
     };
+    let failure: string | undefined;
     try {
       switch (command.op) {
         case 'RUN_GC':
@@ -147,9 +152,11 @@ export class CommandQueue {
           effects.log.warn(`command ${command.op} has nothing to do on this device`);
       }
     } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
       effects.log.error(`command ${command.op} failed: ${error instanceof PvError ? error.message : ((error as Error).stack ?? String(error))}`);
     } finally {
       release();
+      effects.events?.publish({ command: { op: command.op, action: 'finished', ok: failure === undefined, error: failure ?? '' } });
     }
   }
 }

@@ -39,7 +39,7 @@ export interface ContainerRuntimeOptions {
   /** Loads a container's `required` and `optional` drivers before it starts (spec §7.10). */
   loadDrivers?(aliases: readonly string[]): Promise<boolean>;
   /** Called whenever a status changes (device meta `pantavisor.status`, events). */
-  onStatusChange?(name: string, status: PlatformStatus): void;
+  onStatusChange?(name: string, status: PlatformStatus, from: PlatformStatus): void;
   /** Seconds between liveness checks of running containers. */
   monitorIntervalMs?: number;
   /** Grace before a stop turns into a kill. */
@@ -340,7 +340,7 @@ export class ContainerRuntime implements ContainerController {
     }
     this.setInfo(entry, { status });
     this.options.log.info(`container ${entry.platform.name}: ${status}`);
-    this.options.onStatusChange?.(entry.platform.name, status);
+    this.options.onStatusChange?.(entry.platform.name, status, current);
   }
 
   /** Every change survives a daemon crash: adopted containers keep their status and counters. */

@@ -4,6 +4,7 @@
  * nothing can be loaded.
  */
 import type { Logger } from '../log.ts';
+import { NO_EVENTS, type EventPublisher } from '../events/index.ts';
 import { SerialQueue } from '../util/keyed-lock.ts';
 
 export interface ModuleBackend {
@@ -43,6 +44,7 @@ export class KernelDrivers {
     private readonly backend: ModuleBackend | undefined,
     private readonly log: Logger,
     private readonly userMeta: UserMetaLookup = () => undefined,
+    private readonly events: EventPublisher = NO_EVENTS,
   ) {}
 
   status(alias: string): 'LOADED' | 'UNLOADED' | 'UNKNOWN' {
@@ -71,6 +73,7 @@ export class KernelDrivers {
       if (ok && action === 'load') this.loaded.add(alias);
       if (ok && action === 'unload') this.loaded.delete(alias);
       if (ok) this.log.info(`driver ${alias}: ${action === 'load' ? 'loaded' : 'unloaded'} (${modules.length} module${modules.length === 1 ? '' : 's'})`);
+      this.events.publish({ driver: { alias, action: action === 'load' ? 'loaded' : 'unloaded', ok } });
       allGood &&= ok;
     }
     return allGood;

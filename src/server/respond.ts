@@ -5,7 +5,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { ErrorKind, PvError } from '../errors.ts';
-import type { ApiResponse } from './types.ts';
+import type { ApiResponse, StreamChannel } from './types.ts';
 
 const STATUS_OF: Record<ErrorKind, number> = {
   'bad-request': 400,
@@ -90,7 +90,47 @@ export async function sendApiResponse(res: ServerResponse, response: ApiResponse
     case 'file':
       await streamFile(res, response.path, response.contentType);
       return;
+    case 'stream':
+      await streamBody(res, response.contentType, response.open);
+      return;
   }
+}
+
+/**
+ * A response without an end known in advance (chunked). Bytes the connection cannot take yet
+ * are the producer's to hold: `write` reports a full buffer instead of letting it grow.
+ */
+async function streamBody(res: ServerResponse, contentType: string, open: (channel: StreamChannel) => void): Promise<void> {
+  res.writeHead(200, 'OK', { 'Content-Type': contentType, 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  await new Promise<void>((resolve) => {
+    const closeListeners: (() => void)[] = [];
+    let over = false;
+    const finish = (): void => {
+      if (over) return;
+      over = true;
+      for (const listener of closeListeners.splice(0)) listener();
+      resolve();
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    const channel: StreamChannel = {
+      write: (bytes) => !over && res.write(bytes),
+      end: () => {
+        if (!over && !res.writableEnded) res.end();
+      },
+      destroy: () => {
+        res.destroy();
+        finish();
+      },
+      onDrain: (listener) => res.on('drain', listener),
+      onClose: (listener) => {
+        if (over) listener();
+        else closeListeners.push(listener);
+      },
+    };
+    open(channel);
+  });
 }
 
 async function streamFile(res: ServerResponse, path: string, contentType: string): Promise<void> {

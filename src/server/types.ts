@@ -58,7 +58,24 @@ export type ApiResponse =
   | { type: 'empty'; status?: 200 | 204 }
   | { type: 'json'; text: string }
   | { type: 'text'; contentType: string; text: string }
-  | { type: 'file'; path: string; contentType: string };
+  | { type: 'file'; path: string; contentType: string }
+  /** 200 and a body that lasts until `open`'s producer ends it or the client goes (GET /events). */
+  | { type: 'stream'; contentType: string; open(channel: StreamChannel): void };
+
+/**
+ * The body of a long-lived response. `write` returning false means the connection's buffer is
+ * full: the producer holds further bytes (bounded, its own) until `onDrain` fires.
+ */
+export interface StreamChannel {
+  write(bytes: Buffer): boolean;
+  /** End the body after what was written (the connection may carry a next request). */
+  end(): void;
+  /** Close the connection now. */
+  destroy(): void;
+  onDrain(listener: () => void): void;
+  /** Runs once when the response is over: ended, destroyed, or the client went away. */
+  onClose(listener: () => void): void;
+}
 
 export const ok = (): ApiResponse => ({ type: 'empty' });
 export const json = (text: string): ApiResponse => ({ type: 'json', text });

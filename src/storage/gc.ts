@@ -9,6 +9,7 @@ import { faultPoint } from './fault-points.ts';
 import type { ObjectStore } from './objects.ts';
 import type { StepStore } from './steps.ts';
 import { FACTORY_REVISION } from './layout.ts';
+import { NO_EVENTS, type EventPublisher } from '../events/index.ts';
 
 export interface GcPolicy {
   /** Revisions that must survive: running, updating, last committed (and factory when configured). */
@@ -43,7 +44,7 @@ export interface GcReport {
   reclaimed: number;
 }
 
-export function runGarbageCollector(steps: StepStore, objects: ObjectStore, policy: GcPolicy): GcReport {
+export function runGarbageCollector(steps: StepStore, objects: ObjectStore, policy: GcPolicy, events: EventPublisher = NO_EVENTS): GcReport {
   const removedRevisions: string[] = [];
   for (const revision of steps.revisions()) {
     if (policy.keep.has(revision)) continue;
@@ -63,6 +64,7 @@ export function runGarbageCollector(steps: StepStore, objects: ObjectStore, poli
       faultPoint('gc.object:unlinked');
       reclaimed += stats.size;
       removedObjects++;
+      if (!name.startsWith(TEMP_PREFIX)) events.publish({ object: { sha: name, action: 'removed', size: stats.size } });
     } catch {
       // vanished meanwhile
     }

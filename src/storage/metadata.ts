@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { TEMP_PREFIX, fsyncDirectory, writeFileDurable } from './durable.ts';
 import { escapeLikeReference } from './steps.ts';
 import { faultPoint } from './fault-points.ts';
+import { NO_EVENTS, type EventPublisher } from '../events/index.ts';
 
 export const META_VALUE_LIMIT = 4096;
+/** Values above this many bytes are published by key and size only (GET /events `meta`). */
+export const META_EVENT_VALUE_LIMIT = 1024;
 const KEY_LIMIT = 255;
 
 export type MetaKind = 'user-meta' | 'device-meta';
@@ -40,6 +43,7 @@ export class MetadataStore {
     /** Run dir, where `<kind>.<container>/<subkey>` projections live. */
     private readonly runDir: string,
     private readonly onChange: (change: MetaChange) => void = () => {},
+    private readonly events: EventPublisher = NO_EVENTS,
   ) {}
 
   /** Load the persisted keys back (spec §10.2: files up to 4096 bytes). */
@@ -76,6 +80,8 @@ export class MetadataStore {
     this.entries.set(key, value);
     this.project(key, value);
     this.onChange({ key, value });
+    const size = Buffer.byteLength(value);
+    this.events.publish({ meta: { store: this.kind, key, action: 'set', size, ...(size <= META_EVENT_VALUE_LIMIT ? { value } : {}) } });
     return true;
   }
 
@@ -89,6 +95,7 @@ export class MetadataStore {
     const projection = this.projectionPath(key);
     if (projection !== undefined) rmSync(projection.file, { force: true });
     this.onChange({ key, value: undefined });
+    this.events.publish({ meta: { store: this.kind, key, action: 'deleted' } });
     return true;
   }
 

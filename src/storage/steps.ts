@@ -12,6 +12,7 @@ import { isAddressableRevision, isLocalRevision } from './revisions.ts';
 import type { StateVerdict } from '../state/index.ts';
 import { faultPoint, type SwapStep } from './fault-points.ts';
 import { dropParked, dropParkedCopies, swapRevisionDirectory } from './swap.ts';
+import { NO_EVENTS, type EventPublisher } from '../events/index.ts';
 
 export interface Progress {
   status: string;
@@ -41,6 +42,7 @@ export class StepStore {
   constructor(
     private readonly layout: StorageLayout,
     private readonly hasRoom: (bytes: number) => boolean,
+    private readonly events: EventPublisher = NO_EVENTS,
   ) {}
 
   directory(revision: string): string {
@@ -112,6 +114,14 @@ export class StepStore {
     const directory = join(this.directory(revision), '.pv');
     ensureDirectoryDurable(directory);
     writeFileDurable(join(directory, 'progress'), JSON.stringify(progress), undefined, 'revision.file');
+    this.publishProgress(revision, progress);
+  }
+
+  /** Every progress a revision gets on disk is published once it is there (GET /events `revision`). */
+  private publishProgress(revision: string, progress: Progress): void {
+    const { status, 'status-msg': statusMsg, progress: percent, retries, ...extra } = progress;
+    const rest = Object.keys(extra).length > 0 ? JSON.stringify(extra) : '';
+    this.events.publish({ revision: { revision, progress: { status, statusMsg, progress: percent, retries, extra: rest } } });
   }
 
   /** MAKE_FACTORY: revision `target` becomes a fresh copy of `source`'s state JSON. */
@@ -193,6 +203,7 @@ export class StepStore {
   private replaceDirectory(revision: string, staging: string, target: string, step: SwapStep): void {
     const { parked } = swapRevisionDirectory(this.layout, revision, staging, target, step);
     if (parked !== undefined) dropParked(this.layout, parked);
+    this.publishProgress(revision, PROGRESS_READY);
   }
 
   /**
