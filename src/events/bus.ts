@@ -13,15 +13,19 @@ import { CONTROL_TYPES, containerOf, typeOf, type EventBody, type EventPublisher
 
 export const DEFAULT_RING_EVENTS = 4096;
 export const DEFAULT_SUBSCRIBER_BUFFER = 256 * 1024;
-/** After an overflow, a connection that cannot even take the overflow frame is closed this late. */
-const OVERFLOW_CLOSE_GRACE_MS = 1000;
+/**
+ * After an overflow, a connection that has not taken the rest of its stream (the overflow event
+ * included) by then is cut. Costs nothing meanwhile: what waits is in the connection's own
+ * bounded buffer, the subscriber's was dropped.
+ */
+const OVERFLOW_CLOSE_GRACE_MS = 30_000;
 
 /** Where a subscriber's bytes go: the response body of its stream (src/server/types.ts StreamChannel). */
 export interface EventSink {
   /** False when the connection's buffer is full: hold further bytes until `drained` is called. */
   write(bytes: Buffer): boolean;
-  /** End the stream after what was written. */
-  end(): void;
+  /** End the stream after what was written; with `closeConnection`, close the connection after it. */
+  end(closeConnection?: boolean): void;
   /** Close the connection now. */
   destroy(): void;
 }
@@ -216,7 +220,7 @@ export class Subscription {
     const event: PvEvent = { seq: this.sentSeq ?? this.options.since ?? 0, time: this.now(), type: 'overflow', body: { overflow: { limit: this.limit } }, container: undefined };
     this.finish();
     this.write(encodeEvent(event, this.options.format));
-    this.sink.end();
+    this.sink.end(true);
     setTimeout(() => this.sink.destroy(), OVERFLOW_CLOSE_GRACE_MS).unref();
   }
 

@@ -103,6 +103,7 @@ export async function sendApiResponse(res: ServerResponse, response: ApiResponse
 async function streamBody(res: ServerResponse, contentType: string, open: (channel: StreamChannel) => void): Promise<void> {
   res.writeHead(200, 'OK', { 'Content-Type': contentType, 'Cache-Control': 'no-cache' });
   res.flushHeaders();
+  const socket = res.socket;
   await new Promise<void>((resolve) => {
     const closeListeners: (() => void)[] = [];
     let over = false;
@@ -116,8 +117,10 @@ async function streamBody(res: ServerResponse, contentType: string, open: (chann
     res.once('close', finish);
     const channel: StreamChannel = {
       write: (bytes) => !over && res.write(bytes),
-      end: () => {
-        if (!over && !res.writableEnded) res.end();
+      end: (closeConnection = false) => {
+        if (over || res.writableEnded) return;
+        if (closeConnection) res.once('finish', () => socket?.end());
+        res.end();
       },
       destroy: () => {
         res.destroy();

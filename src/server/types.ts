@@ -68,8 +68,11 @@ export type ApiResponse =
  */
 export interface StreamChannel {
   write(bytes: Buffer): boolean;
-  /** End the body after what was written (the connection may carry a next request). */
-  end(): void;
+  /**
+   * End the body after what was written. The connection then carries the next request, or,
+   * with `closeConnection`, is closed once the last byte is flushed.
+   */
+  end(closeConnection?: boolean): void;
   /** Close the connection now. */
   destroy(): void;
   onDrain(listener: () => void): void;
