@@ -434,6 +434,8 @@ export function buildTarget(target: Target, options: BuildOptions = {}): string 
   } else {
     writeFileSync(join(stage, 'README.txt'), MUSL_README);
   }
+  // The event stream's protobuf code is generated from proto/ (committed; regenerated so a build never bundles a stale copy).
+  run('bash', [join(REPO_ROOT, 'scripts', 'gen-proto.sh')]);
   log(`${target.name}: compiling the daemon and pvcontrol (${target.bunTarget})`);
   compile(target, runtime, daemonEntry(work), join(stage, 'pv-ctrl'));
   compile(target, runtime, join(REPO_ROOT, 'src', 'cli', 'main.ts'), join(stage, 'pvcontrol'));

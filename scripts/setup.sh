@@ -9,7 +9,7 @@ cd "$top"
 packages=(cmake g++ make python3 libssl-dev pkg-config tar gzip curl
   lxc lxc-dev libkmod-dev kmod busybox-static squashfs-tools qemu-user-static dropbear-bin
   g++-aarch64-linux-gnu
-  netcat-openbsd strace)
+  netcat-openbsd strace protobuf-compiler)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -60,4 +60,5 @@ fi
 # npm --force into a cache outside node_modules; a no-op once they are there.
 node_modules/.bin/bun scripts/build-targets.ts --prepare >&2
 
+bash scripts/gen-proto.sh >&2
 bash scripts/build-native.sh >&2

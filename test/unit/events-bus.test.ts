@@ -1,0 +1,150 @@
+/** The event bus's decisions with a fake sink: numbering, ring and reset, filters, the bounded buffer and overflow. */
+import t from 'tap';
+import { EventBus, type EventSink } from '../../src/events/index.ts';
+import { ChunkedLines } from '../../src/client/event-stream.ts';
+import { subscriptionOf } from '../../src/api/events.ts';
+import type { Caller } from '../../src/server/caller.ts';
+
+class FakeSink implements EventSink {
+  readonly written: Buffer[] = [];
+  full = false;
+  ended: boolean | 'closing' = false;
+  destroyed = false;
+  write(bytes: Buffer): boolean {
+    this.written.push(bytes);
+    return !this.full;
+  }
+  end(closeConnection = false): void {
+    this.ended = closeConnection ? 'closing' : true;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  events(): { seq: number; type: string; [member: string]: unknown }[] {
+    return Buffer.concat(this.written)
+      .toString()
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => JSON.parse(line) as { seq: number; type: string });
+  }
+}
+
+const meta = (key: string, value = 'v') => ({ meta: { store: 'user-meta', key, action: 'set', value, size: value.length } });
+
+t.test('numbering: the epoch event is seq 1, then one seq per publish; replay from the ring', async (t) => {
+  const bus = new EventBus({ epoch: 'e1', now: () => 42 });
+  bus.publish(meta('a'));
+  bus.publish({ container: { name: 'c1', from: 'STARTED', to: 'READY', reason: 'ready signal' } });
+  const sink = new FakeSink();
+  bus.subscribe(sink, { format: 'ndjson', filter: {}, since: 0 });
+  t.same(sink.events(), [
+    { seq: 1, time: 42, type: 'epoch', epoch: { id: 'e1' } },
+    { seq: 2, time: 42, type: 'meta', meta: { store: 'user-meta', key: 'a', action: 'set', value: 'v', size: 1 } },
+    { seq: 3, time: 42, type: 'container', container: { name: 'c1', from: 'STARTED', to: 'READY', reason: 'ready signal' } },
+  ]);
+  bus.publish(meta('b'));
+  t.equal(sink.events().at(-1)?.seq, 4, 'live after the replay');
+});
+
+t.test('a position out of the ring, ahead of it, or of another epoch: reset, then live', async (t) => {
+  const bus = new EventBus({ epoch: 'e1', ringEvents: 4 });
+  for (let index = 0; index < 10; index++) bus.publish(meta(`k${index}`));
+  t.equal(bus.oldestSeq, 8);
+  for (const [since, epoch] of [[2, undefined], [99, undefined], [9, 'other']] as const) {
+    const sink = new FakeSink();
+    bus.subscribe(sink, { format: 'ndjson', filter: {}, since, ...(epoch ? { epoch } : {}) });
+    t.same(sink.events().map((event) => [event.type, event.seq]), [['reset', 11]], `since ${since} epoch ${epoch}`);
+    t.same(sink.events()[0]?.reset, { epoch: 'e1', since, oldest: 8 });
+  }
+  const inRing = new FakeSink();
+  bus.subscribe(inRing, { format: 'ndjson', filter: {}, since: 7 });
+  t.same(inRing.events().map((event) => event.seq), [8, 9, 10, 11], 'the oldest held event and on');
+});
+
+t.test('filters: types and container; control events always pass', async (t) => {
+  const bus = new EventBus();
+  const byType = new FakeSink();
+  const byContainer = new FakeSink();
+  bus.subscribe(byType, { format: 'ndjson', filter: { types: new Set(['signal']) } });
+  bus.subscribe(byContainer, { format: 'ndjson', filter: { container: 'c1' } });
+  bus.publish(meta('a'));
+  bus.publish({ signal: { container: 'c2', signal: 'ready' } });
+  bus.publish({ container: { name: 'c1', from: 'STARTED', to: 'READY', reason: '' } });
+  bus.publish({ signal: { container: 'c1', signal: 'alive' } });
+  t.same(byType.events().map((event) => event.seq), [3, 5]);
+  t.same(byContainer.events().map((event) => event.seq), [4, 5]);
+});
+
+t.test('a full connection: bytes wait in the bounded buffer, drain sends them, past the cap overflow closes', async (t) => {
+  const bus = new EventBus();
+  const sink = new FakeSink();
+  const subscription = bus.subscribe(sink, { format: 'ndjson', filter: {}, bufferBytes: 1000 });
+  sink.full = true;
+  bus.publish(meta('first'));
+  t.equal(sink.written.length, 1, 'the write that filled the connection went out');
+  bus.publish(meta('second'));
+  t.equal(sink.written.length, 1, 'the next waits');
+  t.ok(subscription.buffered > 0 && subscription.buffered <= 1000);
+  sink.full = false;
+  subscription.drained();
+  t.equal(sink.written.length, 2, 'drain sends what waited');
+  t.equal(subscription.buffered, 0);
+  sink.full = true;
+  bus.publish(meta('third'));
+  for (let index = 0; index < 20; index++) bus.publish(meta(`flood${index}`, 'x'.repeat(100)));
+  t.ok(subscription.closed, 'past the cap the subscriber is closed');
+  t.equal(bus.subscriberCount, 0, 'and gone from the bus');
+  t.equal(subscription.buffered, 0, 'its buffer dropped');
+  const events = sink.events();
+  t.same(events.at(-1), { seq: 4, time: events.at(-1)?.time, type: 'overflow', overflow: { limit: 1000 } }, 'overflow names the last event the connection got');
+  t.equal(events.at(-2)?.seq, 4);
+  t.equal(sink.ended, 'closing', 'the stream ends and the connection closes after it');
+  bus.publish(meta('later'));
+  t.equal(sink.events().length, events.length, 'nothing after the overflow');
+});
+
+t.test('close ends every stream; later publishes are dropped', async (t) => {
+  const bus = new EventBus();
+  const sink = new FakeSink();
+  bus.subscribe(sink, { format: 'ndjson', filter: {} });
+  bus.close();
+  t.equal(sink.ended, true);
+  bus.publish(meta('late'));
+  t.equal(sink.written.length, 0);
+});
+
+t.test('SSE and protobuf encodings', async (t) => {
+  const bus = new EventBus({ epoch: 'e9', now: () => 7 });
+  const sse = new FakeSink();
+  bus.subscribe(sse, { format: 'sse', filter: {}, since: 0 });
+  t.equal(Buffer.concat(sse.written).toString(), 'id: 1\nevent: epoch\ndata: {"seq":1,"time":7,"type":"epoch","epoch":{"id":"e9"}}\n\n');
+  const proto = new FakeSink();
+  bus.subscribe(proto, { format: 'protobuf', filter: {}, since: 0 });
+  // length 10; seq=1 (08 01), time=7 (10 07), field 10 (epoch) length 4: field 1 "e9".
+  t.same([...Buffer.concat(proto.written)], [10, 0x08, 1, 0x10, 7, 0x52, 4, 0x0a, 2, 0x65, 0x39]);
+});
+
+t.test('the client splits a chunked body into lines across any byte boundary', async (t) => {
+  const body = Buffer.from('16\r\n{"seq":1,"v":"\u00fcber"}\n\r\n4\r\n{"se\r\n6\r\nq":2}\n\r\n0\r\n\r\n');
+  for (const step of [1, 2, 3, 7, body.length]) {
+    const reader = new ChunkedLines();
+    const lines: string[] = [];
+    for (let at = 0; at < body.length; at += step) lines.push(...reader.feed(body.subarray(at, at + step)));
+    t.same(lines, ['{"seq":1,"v":"über"}', '{"seq":2}'], `step ${step}`);
+    t.ok(reader.ended);
+  }
+});
+
+t.test('what a request asks of the stream', async (t) => {
+  const mgmt: Caller = { kind: 'container', name: 'mgr', privileged: true, pid: 5 };
+  const plain: Caller = { kind: 'container', name: 'app', privileged: false, pid: 6 };
+  const ask = (rawTarget: string, caller: Caller, headers: Record<string, string> = {}) =>
+    subscriptionOf({ rawTarget, caller, header: (name) => headers[name.toLowerCase()] });
+  t.same(ask('/events', mgmt), { format: 'ndjson', filter: {} });
+  t.same(ask('/events?types=container,signal&since=12', mgmt, { accept: 'text/event-stream' }), { format: 'sse', filter: { types: new Set(['container', 'signal']) }, since: 12 });
+  t.same(ask('/events', mgmt, { 'last-event-id': '30', accept: 'application/x-protobuf;q=1' }), { format: 'protobuf', filter: {}, since: 30 });
+  t.same(ask('/events', plain), { format: 'ndjson', filter: { container: 'app' } }, 'a non-mgmt container sees only itself');
+  t.throws(() => ask('/events?container=mgr', plain), { message: 'Request not sent from a mgmt platform' });
+  t.throws(() => ask('/events?types=nope', mgmt), { message: 'unknown event type "nope"' });
+  t.throws(() => ask('/events?since=-1', mgmt), { message: 'since must be a sequence number' });
+});
