@@ -142,9 +142,10 @@ if wanted dry-run; then
 fi
 
 if [ -n "$image" ] && wanted graph; then
-	step graph bash -c "bitbake -g '$image' && grep -E '\"(pvcontrol|pantavisor-pvcontrol|pv-ctrl)\\.do_package_write' task-depends.dot | sed 's/ ->.*//' | sort -u"
+	# Which recipes the image builds that could provide pvcontrol (pn-buildlist: one per line).
+	step graph bash -c "bitbake -g '$image' && grep -xE 'pv-ctrl|bun|pvcontrol|pantavisor-pvcontrol' pn-buildlist"
 	status=$?
-	note "bitbake -g $image: exit $status; pvcontrol packaged by: $(grep -oE '^"[a-z-]+' "$logs/graph.log" | tr -d '"' | sort -u | tr '\n' ' ')"
+	note "bitbake -g $image: exit $status; in its pn-buildlist: $(grep -xE '[a-z0-9-]+' "$logs/graph.log" | tr '\n' ' ')"
 fi
 
 if wanted check-layer; then
@@ -158,7 +159,9 @@ if wanted check-layer; then
 	status=$?
 	[ $status = 0 ] || failed=1
 	note "yocto-check-layer $layer_dir: exit $status"
-	grep -E '^(INFO: test_|INFO: Ran|INFO: (OK|FAILED)|INFO: pv-ctrl |INFO: Summary|INFO: +pv-ctrl)' "$logs/check-layer.log" | sed 's/^/    /' >"$logs/check-layer-summary.txt"
+	# "INFO: test_x (...)" then "INFO:  ... ok" on the next line: one line per test, then the verdict.
+	awk '/^INFO: test_/ { name = $2 } /^INFO:  \.\.\. / && name { sub(/^INFO:  \.\.\. /, ""); print "    " name ": " $0; name = "" }
+		/^INFO: Ran / || /^INFO: yocto \.\.\./ { sub(/^INFO: /, ""); print "    " $0 }' "$logs/check-layer.log" >"$logs/check-layer-summary.txt"
 fi
 
 # kas dump of both examples with each kas checkout, run from a directory outside this
