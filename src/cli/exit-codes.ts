@@ -13,6 +13,8 @@ export const EXIT_NO_SPACE = 48;
 export const EXIT_BAD_CHECKSUM = 60;
 export const EXIT_STATE_REJECTED = 70;
 export const EXIT_BUSY = 75;
+/** `steps show-progress --follow`: the update ended in ERROR. */
+export const EXIT_UPDATE_FAILED = 80;
 export const EXIT_HTTP_ERROR = 255;
 
 const NO_SPACE_MESSAGE = 'Not enough disk space available';
@@ -21,6 +23,17 @@ const BAD_CHECKSUM_MESSAGE = 'Object has bad checksum';
 const LEGACY_STATE_MESSAGE = 'State verification has failed';
 /** Prefixes of the current server's state validation failures (one per check stage). */
 const STATE_REJECTION_PREFIXES = ['Parser:', 'Secureboot:', 'Storage:'];
+
+/**
+ * Exit status for a revision's progress status once it is final (`steps show-progress
+ * --follow`); undefined while the update is still under way.
+ */
+export function exitCodeForProgress(status: string): number | undefined {
+  if (status === 'DONE' || status === 'UPDATED') return EXIT_OK;
+  if (status === 'WONTGO') return EXIT_STATE_REJECTED;
+  if (status === 'ERROR') return EXIT_UPDATE_FAILED;
+  return undefined;
+}
 
 export function exitCodeFor(status: number, body: Uint8Array | string): number {
   if (status === 200) return EXIT_OK;

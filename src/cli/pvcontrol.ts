@@ -8,6 +8,7 @@ import { bodyLine, openFileOutput, stdoutOutput, writeTo, type CliIo, type Outpu
 import { createProgressBar } from './progress.ts';
 import { isSocket, resolveSocket } from './socket.ts';
 import { installStep } from './steps-install.ts';
+import { followEvents, followProgress, type EventsCommand } from './events.ts';
 import { usageText, type UsageTopic } from './usage.ts';
 
 export type { CliIo } from './output.ts';
@@ -25,7 +26,9 @@ export type Command =
   | { kind: 'objects-get'; sha: string }
   | { kind: 'steps-put'; path: string; rev: string }
   | { kind: 'steps-install'; file: string; rev: string | undefined }
-  | { kind: 'daemons-restart'; name: string };
+  | { kind: 'daemons-restart'; name: string }
+  | ({ kind: 'events' } & EventsCommand)
+  | { kind: 'steps-follow'; rev: string };
 
 export type ParseResult =
   | { kind: 'usage'; topic: UsageTopic; exitCode: number }
@@ -184,6 +187,7 @@ export function parseCommandLine(argv: readonly string[]): ParseResult {
         case 'get':
           return a1 === undefined ? usage('steps') : call((c) => c.getStep(a1));
         case 'show-progress':
+          if (a1 === '--follow') return a2 === undefined ? usage('steps') : run({ kind: 'steps-follow', rev: a2 });
           return a1 === undefined ? usage('steps') : call((c) => c.stepProgress(a1));
         case 'ls':
         case 'list':
@@ -218,6 +222,22 @@ export function parseCommandLine(argv: readonly string[]): ParseResult {
         default:
           return helpOr('daemons');
       }
+
+    case 'events': {
+      const command: EventsCommand = { json: false, types: [], container: undefined };
+      for (let k = i + 1; k < argv.length; k++) {
+        const flag = argv[k];
+        const value = argv[k + 1];
+        if (flag === '--json') command.json = true;
+        else if (flag === '--help') return usage('events', EXIT_OK);
+        else if ((flag === '--type' || flag === '--container') && value !== undefined && value !== '') {
+          k++;
+          if (flag === '--type') command.types.push(...value.split(','));
+          else command.container = value;
+        } else return usage('events');
+      }
+      return run({ kind: 'events', ...command });
+    }
 
     case '--help':
       return usage('global', EXIT_OK);
@@ -300,6 +320,12 @@ async function execute(command: Command, options: GlobalOptions, client: PvClien
       if (first.status !== 200 || options.message === undefined || options.message === '') return show(first, out, io);
       return show(await client.putCommitMessage(command.rev, options.message), out, io);
     }
+
+    case 'events':
+      return followEvents(command, client.socketPath, io, out);
+
+    case 'steps-follow':
+      return followProgress(command.rev, client, io, out);
 
     case 'steps-install':
       return installStep(

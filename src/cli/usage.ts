@@ -16,7 +16,8 @@ export type UsageTopic =
   | 'config'
   | 'conf'
   | 'graph'
-  | 'daemons';
+  | 'daemons'
+  | 'events';
 
 const GLOBAL = `Usage: pvcontrol [options] <command> [arguments]
 Drive Pantavisor through its local control socket (pv-ctrl).
@@ -46,6 +47,7 @@ Commands:
   conf ls                                    configuration, full view ("configuration" also works)
   graph ls                                   xconnect service graph
   daemons <ls|start|stop|restart> [name]     helper daemons
+  events [--json] [--type T]... [--container NAME]   follow the event stream
 
 "pvcontrol <command> --help" describes the arguments of one command.
 
@@ -57,6 +59,7 @@ stderr, and the exit status says why:
   60   uploaded object does not match its sha256
   70   state JSON rejected (HTTP 422 from parser, signature or storage checks)
   75   busy, try again later (HTTP 503)
+  80   steps show-progress --follow: the update ended in ERROR (70: WONTGO)
   255  any other HTTP status (including 204)
 `;
 
@@ -127,6 +130,9 @@ Revisions ("steps").
   pvcontrol steps get <revision>                print a revision's state JSON
                                                 (<revision>: N, locals/<name> or current)
   pvcontrol steps show-progress <revision>      print a revision's progress JSON
+  pvcontrol steps show-progress --follow <revision>
+        draw the progress live (a bar on a terminal, else a line per change) until the
+        update ends; exits 0 for DONE/UPDATED, 70 for WONTGO, 80 for ERROR
   pvcontrol steps put <path> locals/<name>      install a state JSON file ("-" reads stdin);
                                                 -m sets the commit message
   pvcontrol steps install <file.tgz> [locals/<name>]
@@ -144,6 +150,14 @@ Print the full configuration ("configuration" also works).
 `,
   graph: `Usage: pvcontrol graph ls
 Print the xconnect service graph.
+`,
+  events: `Usage: pvcontrol events [--json] [--type T]... [--container NAME]
+Print the daemon's events as they happen (GET /events), one readable line each.
+  --json             one JSON object per line instead (the stream's NDJSON form)
+  --type T           only events of type T (repeat, or T1,T2): container, group, revision,
+                     meta, daemon, signal, object, command, driver, xconnect
+  --container NAME   only events about container NAME
+Runs until interrupted or the daemon stops. Types and fields: docs/events.md.
 `,
   daemons: `Usage: pvcontrol daemons <ls|start|stop|restart> [name]
 Helper daemons run by Pantavisor.

@@ -6,12 +6,13 @@
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { PVCONTROL, REPO, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { pvctl } from '../helpers/plan.ts';
 import { prepareStorage } from '../helpers/examples.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { openEventStream, type EventObject, type EventStream } from '../../src/client/event-stream.ts';
@@ -215,6 +216,68 @@ t.test('a reader that stops reading gets an overflow event and is closed; nobody
   t.equal(last.seq, before.seq, 'the overflow names the last event it was sent: resume from there with since');
   t.ok(lines.length < writes, `only ${lines.length} of ${writes} events reached it`);
   t.equal((await rawRequest(daemon.socket, 'GET', '/buildinfo')).status, 200, 'the daemon keeps serving');
+});
+
+/** Run pvcontrol in the background; resolves with its exit status and output once it exits. */
+function pvcontrolAsync(args: string[]): { exited: Promise<{ code: number | null; stdout: string; stderr: string }>; stdout: () => string; kill: () => void } {
+  const child = spawn(PVCONTROL, args, { env: { ...process.env, PVCTRL_SOCKET: daemon.socket }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const bound = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(bound);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return { exited, stdout: () => stdout, kill: () => child.kill('SIGTERM') };
+}
+
+async function until(what: string, test: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+t.test('pvcontrol events prints readable lines, or JSON, as events come', async (t) => {
+  const readable = pvcontrolAsync(['events', '--type', 'meta']);
+  const json = pvcontrolAsync(['events', '--json', '--type', 'meta,daemon']);
+  // Subscribed once the stream's first byte could arrive: poll with writes until both saw one.
+  await until('both subscribed', () => {
+    void rawRequest(daemon.socket, 'PUT', '/user-meta/events.cli', { body: String(Date.now()) });
+    return readable.stdout().includes('events.cli') && json.stdout().includes('events.cli');
+  });
+  await rawRequest(daemon.socket, 'PUT', '/user-meta/events.cli', { body: 'final' });
+  await until('the final line', () => readable.stdout().includes('"final"') && json.stdout().includes('"final"'));
+  readable.kill();
+  json.kill();
+  const lines = (await readable.exited).stdout.trim().split('\n');
+  t.match(lines.at(-1), /^#\d+ \d\d:\d\d:\d\d\.\d{3} meta user-meta events\.cli set = "final"$/);
+  const objects = (await json.exited).stdout.trim().split('\n').map((line) => JSON.parse(line) as EventObject);
+  t.match(objects.at(-1), { type: 'meta', meta: { store: 'user-meta', key: 'events.cli', action: 'set', value: 'final' } });
+  const refused = pvctl(daemon.socket, ['events', '--type', 'bogus']);
+  t.equal(refused.code, 255);
+  t.same(JSON.parse(refused.stderr), { Error: 'unknown event type "bogus"' }, 'the error body on stderr, as for every command');
+});
+
+t.test('steps show-progress --follow draws the update from the stream and exits with its final status', async (t) => {
+  const state = JSON.stringify({ '#spec': 'pantavisor-service-system@1' });
+  t.equal((await rawRequest(daemon.socket, 'PUT', '/steps/locals/follow', { body: state })).status, 200);
+  const follow = pvcontrolAsync(['steps', 'show-progress', '--follow', 'locals/follow']);
+  await until('the current progress', () => follow.stdout().includes('NEW'));
+  t.equal((await rawRequest(daemon.socket, 'POST', '/commands', { body: '{"op":"LOCAL_RUN","payload":"locals/follow"}' })).status, 200);
+  const result = await follow.exited;
+  const lines = result.stdout.trim().split('\n');
+  t.equal(lines[0], 'locals/follow [....................]   0% NEW Update ready to be run');
+  t.match(lines.at(-1), /^locals\/follow \[#{20}\] 100% (DONE|UPDATED) /);
+  t.ok(lines.length >= 3, `the steps in between were drawn too: ${lines.join(' | ')}`);
+  t.equal(result.code, 0, 'exit 0 for a finished update');
+  const missing = pvctl(daemon.socket, ['steps', 'show-progress', '--follow', 'locals/nothing-here']);
+  t.equal(missing.code, 255, 'a revision that does not exist: the GET error');
 });
 
 t.test('a daemon stop ends open streams', async (t) => {
