@@ -8,3 +8,4 @@ bun=node_modules/.bin/bun
 echo "== GET throughput (bench/http.ts)"; "$bun" bench/http.ts
 echo "== 256 MiB upload (bench/upload.ts)"; "$bun" bench/upload.ts
 echo "== ingest paths (bench/ingest.ts)"; "$bun" bench/ingest.ts
+echo "== event stream (bench/events.ts)"; "$bun" bench/events.ts
