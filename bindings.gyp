@@ -13,6 +13,7 @@
         'native/src/sha256_ingest.cpp',
         'native/src/lxc_container.cpp',
         'native/src/kmod_drivers.cpp',
+        'native/src/pidfd_watch.cpp',
       ],
       # Evaluated in the directory of the including .gyp file and interpreted
       # relative to it, so this stays right wherever the build is staged.

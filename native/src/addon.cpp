@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvctrl::InitFdIngest(env, exports);
   pvctrl::InitLxcContainer(env, exports);
   pvctrl::InitKmodDrivers(env, exports);
+  pvctrl::InitPidfdWatch(env, exports);
   return exports;
 }
 

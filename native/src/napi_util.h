@@ -15,6 +15,7 @@ void InitSha256Ingest(Napi::Env env, Napi::Object exports);
 void InitFdIngest(Napi::Env env, Napi::Object exports);
 void InitLxcContainer(Napi::Env env, Napi::Object exports);
 void InitKmodDrivers(Napi::Env env, Napi::Object exports);
+void InitPidfdWatch(Napi::Env env, Napi::Object exports);
 
 // "ENOSPC" for ENOSPC, "E<number>" for anything the table does not know.
 std::string ErrnoName(int err);

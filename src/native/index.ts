@@ -89,8 +89,8 @@ export interface NativeAddon {
 }
 
 /**
- * Every export of the addon, by the facade that relies on it: this file (core), ./lxc.ts and
- * ./kmod.ts. Each facade checks only its own through concernExports(), so a build without the
+ * Every export of the addon, by the facade that relies on it: this file (core), ./lxc.ts,
+ * ./kmod.ts and ./pidfd.ts. Each facade checks only its own through concernExports(), so a build without the
  * liblxc or libkmod part fails only for the code that needs it; the gyp build test and
  * scripts/build-targets.ts check the whole list (missingAddonExports()).
  */
@@ -98,6 +98,7 @@ export const ADDON_EXPORTS = {
   core: ['peerCredentials', 'closeFd', 'NativeIngest', 'sha256File', 'FdIngest'],
   lxc: ['LxcContainer', 'lxcVersion', 'lxcConfigItemSupported'],
   kmod: ['kmodResolve', 'kmodPlan', 'kmodInsert', 'kmodRemove'],
+  pidfd: ['PidfdWatcher'],
 } as const;
 
 export type AddonConcern = keyof typeof ADDON_EXPORTS;
