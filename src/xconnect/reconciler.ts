@@ -12,8 +12,9 @@ export type LinkOpener = (link: XconnectLink, log: LinkLogger) => Promise<UnixLi
 export class Reconciler {
   /** Keyed by consumer and target: one path inside one container can be served once. */
   private readonly links = new Map<string, UnixLink>();
-  /** Messages already said, so a steady graph does not repeat them every poll. */
+  /** Messages already said, so a graph read again does not repeat them. */
   private readonly said = new Map<string, string>();
+  private failedOpens = 0;
 
   constructor(
     private readonly log: LinkLogger,
@@ -22,6 +23,11 @@ export class Reconciler {
 
   get size(): number {
     return this.links.size;
+  }
+
+  /** Links of the last graph that could not be set up (retried by the next pass). */
+  get unset(): number {
+    return this.failedOpens;
   }
 
   async apply(graph: readonly XconnectLink[]): Promise<void> {
@@ -57,13 +63,15 @@ export class Reconciler {
       await active.close(reason);
     }
 
+    this.failedOpens = 0;
     for (const [key, link] of desired) {
       if (this.links.has(key)) continue;
       try {
         this.links.set(key, await this.open(link, this.log));
         this.said.delete(`open:${key}`);
       } catch (error) {
-        // Retried on every poll; said again only when the reason changes.
+        this.failedOpens++;
+        // Retried by the next pass; said again only when the reason changes.
         this.sayOnce(`open:${key}`, `link ${describeLink(link)}: cannot set up: ${(error as Error).message}`, 'error');
       }
     }

@@ -72,7 +72,7 @@ t.test('GET /daemons: pv-xconnect runs, supervised, in the daemon cgroup', async
   t.match(view, { name: 'pv-xconnect', respawn: true });
   t.match(readFileSync(`/proc/${view.pid}/cmdline`, 'utf8'), /src\/xconnect\/main\.ts/, 'our TypeScript pv-xconnect on the pinned Bun');
   t.equal(readFileSync(`/proc/${view.pid}/cgroup`, 'utf8'), readFileSync(`/proc/${daemon.process.pid}/cgroup`, 'utf8'), 'same cgroup as pv-ctrl: a host caller');
-  t.match(daemon.log(), /pv-xconnect-out: polling .*pv-ctrl every 1000 ms/, 'its output in the daemon log, tagged');
+  t.match(daemon.log(), /pv-xconnect-out: following .*pv-ctrl \(GET \/events\?types=xconnect\)/, 'its output in the daemon log, tagged: it follows the event stream');
 });
 
 t.test('the client reaches the server through pv-xconnect', async (t) => {
