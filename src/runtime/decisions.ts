@@ -67,10 +67,10 @@ export function stabilityChange(
   info: { isStable: boolean; currentRetries: number },
 ): { isStable?: true; currentRetries?: 0 } {
   if (recovery === null) return {};
-  const upSeconds = (now - startedAt) / 1000;
+  const up = now - startedAt;
   const change: { isStable?: true; currentRetries?: 0 } = {};
-  if (!info.isStable && upSeconds >= recovery.stableTimeout) change.isStable = true;
-  if (recovery.resetWindow > 0 && upSeconds >= recovery.resetWindow && info.currentRetries > 0) change.currentRetries = 0;
+  if (!info.isStable && up >= recovery.stableTimeout * 1000) change.isStable = true;
+  if (recovery.resetWindow > 0 && up >= recovery.resetWindow * 1000 && info.currentRetries > 0) change.currentRetries = 0;
   return change;
 }
 
@@ -98,6 +98,28 @@ export function liveness(input: {
 
 /** Only settled, up containers are checked: the others are owned by an action in progress. */
 export const livenessWatched = (status: PlatformStatus): boolean => isUp(status) && isSettled(status);
+
+/**
+ * When a running container next needs a look that no kernel event will prompt (an exit is
+ * reported by its pidfd): the instant its stability or reset window falls due, or its `alive`
+ * deadline passes (`liveness` says missed only strictly after it, hence the +1 ms). Undefined
+ * when nothing is pending, so an idle, stable container arms no timer at all. The same
+ * arithmetic as stabilityChange and liveness: at the instant returned, they give their verdict.
+ */
+export function nextLivenessDue(input: {
+  recovery: AutoRecovery | null;
+  startedAt: number;
+  info: { isStable: boolean; currentRetries: number };
+  aliveTimeoutSeconds: number | undefined;
+  lastAlive: number | undefined;
+}): number | undefined {
+  const { recovery, startedAt, info, aliveTimeoutSeconds, lastAlive } = input;
+  const due: number[] = [];
+  if (recovery !== null && !info.isStable) due.push(startedAt + recovery.stableTimeout * 1000);
+  if (recovery !== null && recovery.resetWindow > 0 && info.currentRetries > 0) due.push(startedAt + recovery.resetWindow * 1000);
+  if (aliveTimeoutSeconds !== undefined) due.push(Math.max(lastAlive ?? 0, startedAt) + aliveTimeoutSeconds * 1000 + 1);
+  return due.length === 0 ? undefined : Math.min(...due);
+}
 
 // ---- PUT /containers/{name} ---------------------------------------------------------------------
 

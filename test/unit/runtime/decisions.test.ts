@@ -14,6 +14,7 @@ import {
   keptAcrossSwitch,
   liveness,
   livenessWatched,
+  nextLivenessDue,
   nextRecovery,
   planControl,
   stabilityChange,
@@ -127,6 +128,39 @@ t.test('liveness: init and the opt-in alive deadline', async (t) => {
   t.equal(liveness({ ...deadline, lastAlive: 4_000, now: 9_001 }), 'deadline-missed');
   t.equal(liveness({ ...deadline, initExists: false, now: 9_001 }), 'deadline-missed', 'a missed deadline is reported first');
   t.same(ALL.filter(livenessWatched), ['STARTED', 'READY'], 'a start in progress is not checked');
+});
+
+t.test('the one instant a running container needs a timer: a window or the alive deadline, else none', async (t) => {
+  const started = 1_000_000;
+  const base = { recovery: RECOVERY, startedAt: started, info: { isStable: false, currentRetries: 2 }, aliveTimeoutSeconds: undefined, lastAlive: undefined };
+  t.equal(nextLivenessDue(base), started + 10_000, 'stable_timeout first');
+  t.equal(nextLivenessDue({ ...base, info: { isStable: true, currentRetries: 2 } }), started + 60_000, 'then the reset window, while there are retries to reset');
+  t.equal(nextLivenessDue({ ...base, info: { isStable: true, currentRetries: 0 } }), undefined, 'stable, nothing to reset: no timer at all');
+  t.equal(nextLivenessDue({ ...base, recovery: null }), undefined, 'no auto-recovery, no alive deadline: no timer');
+  const alive = { ...base, recovery: null, aliveTimeoutSeconds: 20 };
+  t.equal(nextLivenessDue(alive), started + 20_001, 'the alive deadline, counted from the start');
+  t.equal(nextLivenessDue({ ...alive, lastAlive: started + 15_000 }), started + 35_001, 'each alive signal moves it');
+  // At the instant returned, the verdicts change (a fake clock: the timer fires then, not in a poll).
+  const due = nextLivenessDue(base) ?? 0;
+  t.same(stabilityChange(RECOVERY, started, due - 1, base.info), {}, 'not a millisecond early');
+  t.same(stabilityChange(RECOVERY, started, due, base.info), { isStable: true }, 'stable at the instant due');
+  const deadline = nextLivenessDue(alive) ?? 0;
+  const check = { initExists: true, aliveTimeoutSeconds: 20, startedAt: started, lastAlive: undefined };
+  t.equal(liveness({ ...check, now: deadline - 1 }), 'alive');
+  t.equal(liveness({ ...check, now: deadline }), 'deadline-missed', 'missed at the instant due');
+  // Following the timers from start to rest ends with nothing armed.
+  let info = base.info;
+  let now = started;
+  const seen: number[] = [];
+  for (let step = 0; step < 5; step++) {
+    const next = nextLivenessDue({ ...base, info });
+    if (next === undefined) break;
+    seen.push(next - started);
+    now = next;
+    info = { ...info, ...stabilityChange(RECOVERY, started, now, info) };
+  }
+  t.same(seen, [10_000, 60_000], 'two timers, at the two instants, then none');
+  t.same(info, { isStable: true, currentRetries: 0 });
 });
 
 t.test('control: the state machine of spec §7.2', async (t) => {
