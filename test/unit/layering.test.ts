@@ -20,6 +20,9 @@ const FOUNDATION = ['errors.ts', 'log.ts', 'exit-codes.ts', 'util'];
  */
 export const ALLOWED: Record<string, readonly string[]> = {
   'main.ts': ['*'],
+  // The multicall executable's entry (issue 10): picks pv-ctrl, pvcontrol or pv-xconnect.
+  'entry.ts': ['main.ts', 'cli', 'xconnect', 'multicall.ts'],
+  'multicall.ts': [],
   'daemon.ts': ['*'],
   api: ['server', 'services.ts', 'runtime', 'storage', 'state', 'config', 'events'],
   // Caller identity is a security decision resting on where the runtime places containers
