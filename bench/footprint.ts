@@ -1,0 +1,260 @@
+/**
+ * Footprint (issue 10): memory, start-up and flash of the compiled pv-ctrl, each beside Bun's own
+ * floor measured in the same run (the machine is noisy; absolute figures mean little):
+ *
+ * - RSS idle: the compiled daemon with the example containers running (root and LXC; without
+ *   them, or with BENCH_FOOTPRINT_EXAMPLES=0, an empty revision) vs a bare compiled Bun
+ *   `node:http` server on a Unix socket (node:net underneath) that answered one request.
+ * - RSS after burst: 20,000 GETs over 16 keep-alive connections, then 1,000 idle connections
+ *   opened and closed; the daemon's RSS 10 s later (goal: within 8 MiB of idle), the same burst
+ *   on the bare server as baseline.
+ * - Control plane: the daemon plus every process it started that stays in its cgroup (its helpers:
+ *   pv-xconnect; containers excluded) vs the bare server.
+ * - Start-up: exec → first answered GET /buildinfo (fresh storage, no containers) vs the bare
+ *   compiled server's exec → first answer; medians of alternating runs.
+ * - Executable sizes: dist/linux-x64 (built or reused by scripts/build-targets.ts) vs the bare
+ *   compiled server.
+ *
+ * Usage: bun bench/footprint.ts
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DIST_DIR, runtimeBinary, TARGETS } from '../scripts/build-targets.ts';
+import { load, median, REPO, rssOf } from './common.ts';
+
+const TARGET = TARGETS.find((candidate) => candidate.name === 'linux-x64');
+if (TARGET === undefined) throw new Error('no linux-x64 target');
+const EXAMPLES = join(REPO, 'examples', 'pvtx.d');
+const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 7);
+const BURST_GETS = 20_000;
+const BURST_CONNECTIONS = 16;
+const IDLE_CONNECTIONS = 1_000;
+const SETTLE_MS = 10_000;
+
+const work = mkdtempSync(join(tmpdir(), 'pvctrl-footprint-'));
+const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+
+function buildExecutables(): { daemon: string; bare: string } {
+  const bun = process.execPath;
+  const built = spawnSync(bun, [join(REPO, 'scripts', 'build-targets.ts'), 'linux-x64'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (built.status !== 0) throw new Error(`build-targets linux-x64 failed: ${built.stderr}`);
+  // The baseline compiled exactly like pv-ctrl (same runtime, --bytecode), so the two differ only in the program.
+  const bare = join(work, 'bare-server');
+  const compiled = spawnSync(
+    bun,
+    ['build', '--compile', '--bytecode', '--format=esm', `--target=${TARGET?.bunTarget}`, `--compile-executable-path=${runtimeBinary(TARGET as (typeof TARGETS)[number])}`, join(REPO, 'bench', 'bare-node-server.ts'), '--outfile', bare],
+    { cwd: REPO, encoding: 'utf8' },
+  );
+  if (compiled.status !== 0) throw new Error(`compiling the bare server failed: ${compiled.stderr}`);
+  return { daemon: join(DIST_DIR, 'linux-x64', 'pv-ctrl'), bare };
+}
+
+/** One request on a fresh connection; true on a 200 answer. */
+function answers(socket: string, path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const client = connect(socket);
+    let reply = '';
+    const timer = setTimeout(() => client.destroy(), 5_000);
+    client.on('data', (chunk) => (reply += chunk.toString('latin1')));
+    client.on('close', () => {
+      clearTimeout(timer);
+      resolve(/^HTTP\/1\.[01] 200/.test(reply));
+    });
+    client.on('error', () => undefined);
+    client.write(`GET ${path} HTTP/1.0\r\nHost: localhost\r\n\r\n`);
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  socket: string;
+  dir: string;
+  /** ms from spawn to the first answered request. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+async function start(kind: 'daemon' | 'bare', exe: string, withExamples = false): Promise<Running> {
+  const dir = mkdtempSync(join(work, `${kind}-`));
+  const socket = kind === 'bare' ? join(dir, 'bare.sock') : join(dir, 'run', 'pv-ctrl');
+  const args = kind === 'bare' ? [socket] : ['--storage', join(dir, 'storage'), '--rundir', join(dir, 'run'), '--log-level', 'warn', ...(withExamples ? ['--pvtx-dir', EXAMPLES] : [])];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.PVCTRL_NATIVE_ADDON;
+  delete env.PV_XCONNECT_BIN;
+  const logFd = openSync(join(dir, 'log'), 'a');
+  const began = performance.now();
+  const child = spawn(exe, args, { stdio: ['ignore', logFd, logFd], env });
+  closeSync(logFd);
+  const path = kind === 'bare' ? '/' : '/buildinfo';
+  const deadline = Date.now() + 60_000;
+  while (!(existsSync(socket) && (await answers(socket, path)))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${kind} did not start: ${readFileSync(join(dir, 'log'), 'utf8')}`);
+    await Bun.sleep(2);
+  }
+  const startMs = performance.now() - began;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { child, socket, dir, startMs, stop };
+}
+
+const cgroupOf = (pid: number): string => readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+
+function descendants(pid: number): number[] {
+  const direct = readdirSync(`/proc/${pid}/task`).flatMap((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+  return direct.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** The daemon and the helpers it started that share its cgroup (containers live in lxc/<name>). */
+function controlPlane(pid: number): { pids: number[]; names: string[]; rss: number } {
+  const own = cgroupOf(pid);
+  const pids = [pid, ...descendants(pid).filter((child) => {
+    try {
+      return cgroupOf(child) === own;
+    } catch {
+      return false;
+    }
+  })];
+  const names = pids.map((each) => readFileSync(`/proc/${each}/cmdline`, 'utf8').split('\0')[0]?.split('/').pop() ?? '?');
+  return { pids, names, rss: pids.reduce((sum, each) => sum + rssOf(each), 0) };
+}
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(200);
+  }
+}
+
+async function examplesReady(socket: string): Promise<boolean> {
+  const response = await fetch('http://localhost/containers', { unix: socket } as RequestInit);
+  const list = (await response.json()) as { status?: string }[];
+  return list.length >= 2 && list.every((item) => item.status === 'READY');
+}
+
+/** 20,000 keep-alive GETs over 16 connections, then 1,000 connections opened idle and closed. */
+async function burst(socket: string, path: string): Promise<void> {
+  load(socket, path, BURST_CONNECTIONS, BURST_GETS);
+  const idle: Socket[] = [];
+  for (let i = 0; i < IDLE_CONNECTIONS; i++) {
+    idle.push(await new Promise<Socket>((resolve, reject) => {
+      const client = connect(socket, () => resolve(client));
+      client.once('error', reject);
+    }));
+  }
+  await Bun.sleep(500);
+  for (const client of idle) client.destroy();
+}
+
+/** RSS of pid SETTLE_MS after the burst, and how long it took to come within 8 MiB of idle. */
+async function settle(pid: number, idle: number): Promise<{ rss: number; peak: number; backWithinMs: number | undefined }> {
+  const began = Date.now();
+  let peak = rssOf(pid);
+  let backWithinMs: number | undefined;
+  while (Date.now() - began < SETTLE_MS) {
+    const now = rssOf(pid);
+    peak = Math.max(peak, now);
+    if (backWithinMs === undefined && now <= idle + 8 * 1024 * 1024) backWithinMs = Date.now() - began;
+    await Bun.sleep(250);
+  }
+  return { rss: rssOf(pid), peak, backWithinMs };
+}
+
+function row(what: string, ours: string, baseline: string, ratio: string, goal: string): string {
+  return `| ${what} | ${ours} | ${baseline} | ${ratio} | ${goal} |`;
+}
+
+async function main(): Promise<void> {
+  const { daemon: daemonExe, bare: bareExe } = buildExecutables();
+  const rows: string[] = [];
+  const notes: string[] = [];
+
+  // Start-up first, on a machine not yet busy with our own daemons: alternating runs.
+  const ourStarts: number[] = [];
+  const bareStarts: number[] = [];
+  for (let run = 0; run < STARTUP_RUNS; run++) {
+    const bare = await start('bare', bareExe);
+    bareStarts.push(bare.startMs);
+    await bare.stop();
+    const ours = await start('daemon', daemonExe);
+    ourStarts.push(ours.startMs);
+    await ours.stop();
+  }
+
+  const lxc = process.getuid?.() === 0 && existsSync('/usr/bin/lxc-start') && existsSync(EXAMPLES) && process.env.BENCH_FOOTPRINT_EXAMPLES !== '0';
+  const bare = await start('bare', bareExe);
+  const daemon = await start('daemon', daemonExe, lxc);
+  try {
+    if (lxc) await waitFor('both examples READY', () => examplesReady(daemon.socket));
+    else notes.push('no example containers (needs root and LXC, or BENCH_FOOTPRINT_EXAMPLES=0 was set): an empty revision');
+    const daemonPid = daemon.child.pid ?? 0;
+    await waitFor('pv-xconnect', async () => controlPlane(daemonPid).names.includes('pv-xconnect'), 30_000);
+    // Let start-up work (links, stability windows) finish before the idle figure.
+    await Bun.sleep(SETTLE_MS);
+    const bareIdle = rssOf(bare.child.pid ?? 0);
+    const ourIdle = rssOf(daemonPid);
+    const plane = controlPlane(daemonPid);
+    rows.push(row('RSS idle, daemon', `${mib(ourIdle)} MiB`, `${mib(bareIdle)} MiB`, (ourIdle / bareIdle).toFixed(2), '≤ 1.50'));
+    rows.push(row(`control plane idle (${plane.names.join(' + ')})`, `${mib(plane.rss)} MiB`, `${mib(bareIdle)} MiB`, (plane.rss / bareIdle).toFixed(2), '≤ 2.20'));
+
+    await burst(bare.socket, '/');
+    const bareAfter = await settle(bare.child.pid ?? 0, bareIdle);
+    await burst(daemon.socket, '/buildinfo');
+    const ourAfter = await settle(daemonPid, ourIdle);
+    rows.push(
+      row(
+        `RSS ${SETTLE_MS / 1000} s after burst (peak)`,
+        `${mib(ourAfter.rss)} MiB (${mib(ourAfter.peak)})`,
+        `${mib(bareAfter.rss)} MiB (${mib(bareAfter.peak)})`,
+        `+${mib(ourAfter.rss - ourIdle)} MiB over idle`,
+        '≤ +8 MiB within 10 s',
+      ),
+    );
+    notes.push(
+      ourAfter.backWithinMs === undefined
+        ? `after the burst the daemon did not come within 8 MiB of idle in ${SETTLE_MS / 1000} s`
+        : `after the burst the daemon was within 8 MiB of idle after ${(ourAfter.backWithinMs / 1000).toFixed(2)} s`,
+    );
+  } finally {
+    await daemon.stop();
+    await bare.stop();
+  }
+  const ourStart = median(ourStarts);
+  const bareStart = median(bareStarts);
+  rows.push(row(`start-up, exec → first answer (median of ${STARTUP_RUNS})`, `${ourStart.toFixed(0)} ms`, `${bareStart.toFixed(0)} ms`, (ourStart / bareStart).toFixed(2), '≤ 1.30'));
+
+  const distDir = join(DIST_DIR, 'linux-x64');
+  const distBytes = readdirSync(distDir).reduce((sum, name) => sum + (lstatSync(join(distDir, name)).isFile() ? lstatSync(join(distDir, name)).size : 0), 0);
+  const bareBytes = statSync(bareExe).size;
+  rows.push(row('executable (pv-ctrl = pvcontrol = pv-xconnect)', `${mib(statSync(daemonExe).size)} MiB`, `${mib(bareBytes)} MiB`, (statSync(daemonExe).size / bareBytes).toFixed(2), 'one runtime'));
+  rows.push(row('dist/linux-x64 (executable, addon, helper)', `${mib(distBytes)} MiB`, `${mib(bareBytes)} MiB`, (distBytes / bareBytes).toFixed(2), '~105 MiB, not ~208'));
+
+  console.log(`Footprint, compiled linux-x64 (Bun ${Bun.version}), baselines in the same run: a bare compiled node:http server on a Unix socket`);
+  console.log('| measure | pv-ctrl | baseline | ratio | goal |');
+  console.log('|---|---:|---:|---:|---|');
+  for (const line of rows) console.log(line);
+  for (const note of notes) console.log(`- ${note}`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
