@@ -2,10 +2,13 @@
  * The event bus behind GET /events: one `publish` (sequence number, time), a bounded ring of
  * recent events for resuming, and subscribers that each have a bounded buffer.
  *
- * Delivery is synchronous and never throws into the publisher. A subscriber whose connection
- * stops taking bytes buffers up to its cap; past it, the buffer is dropped, an `overflow`
- * event is written where it can still be, and the subscriber is closed. So a stalled reader
- * costs at most its cap, and never delays anyone else.
+ * `publish` never throws into the publisher and does no I/O: it queues the event (encoded once
+ * per format, however many subscribers) and one flush at the end of the event-loop turn writes
+ * each subscriber's events in one write. A subscriber whose connection stops taking bytes
+ * buffers up to its cap; past it, the buffer is dropped, an `overflow` event is written where it
+ * can still be, and the subscriber is closed. So a stalled reader costs at most its cap, and
+ * never delays anyone else. A replay (`since`) is read from the ring as the connection takes
+ * it, so it needs no buffer however long it is.
  */
 import { randomBytes } from 'node:crypto';
 import { encodeEvent, type EventFormat } from './codec.ts';
@@ -55,6 +58,9 @@ export interface EventBusOptions {
   epoch?: string;
 }
 
+/** Bytes gathered per write: from the ring while replaying, or queued within one turn. */
+const REPLAY_BATCH_BYTES = 64 * 1024;
+
 /** One event's encodings, made once however many subscribers take it. */
 class Encoded {
   private readonly cache: Partial<Record<EventFormat, Buffer>> = {};
@@ -75,6 +81,8 @@ export class EventBus implements EventPublisher {
   private seq = 0;
   private readonly ring: (Encoded | undefined)[];
   private readonly subscribers = new Set<Subscription>();
+  private readonly dirty = new Set<Subscription>();
+  private flushScheduled = false;
   private readonly now: () => number;
   private closed = false;
 
@@ -99,6 +107,11 @@ export class EventBus implements EventPublisher {
     return Math.max(1, this.seq - this.ring.length + 1);
   }
 
+  /** A held event, or undefined once the ring dropped it (or it never was). */
+  held(seq: number): Encoded | undefined {
+    return seq >= this.oldestSeq && seq <= this.seq ? this.ring[seq % this.ring.length] : undefined;
+  }
+
   publish(body: EventBody): void {
     if (this.closed) return;
     const encoded = new Encoded({ seq: ++this.seq, time: this.now(), type: typeOf(body), body, container: containerOf(body) });
@@ -107,21 +120,25 @@ export class EventBus implements EventPublisher {
   }
 
   subscribe(sink: EventSink, options: SubscribeOptions): Subscription {
-    const subscription = new Subscription(sink, options, () => this.subscribers.delete(subscription), this.now);
+    const since = options.since;
+    let replayFrom: number | undefined;
+    let reset = false;
+    if (since !== undefined) {
+      const otherEpoch = options.epoch !== undefined && options.epoch !== this.epoch;
+      reset = otherEpoch || since > this.seq || since + 1 < this.oldestSeq;
+      if (!reset && since < this.seq) replayFrom = since + 1;
+    }
+    const subscription = new Subscription(sink, options, this, replayFrom, () => {
+      this.subscribers.delete(subscription);
+      this.dirty.delete(subscription);
+    });
     if (this.closed) {
       sink.end();
       return subscription;
     }
-    const since = options.since;
-    if (since !== undefined) {
-      const otherEpoch = options.epoch !== undefined && options.epoch !== this.epoch;
-      if (otherEpoch || since > this.seq || since + 1 < this.oldestSeq) {
-        subscription.control({ reset: { epoch: this.epoch, since, oldest: this.oldestSeq } }, this.seq);
-      } else {
-        for (let seq = since + 1; seq <= this.seq; seq++) subscription.offer(this.ring[seq % this.ring.length] as Encoded);
-      }
-    }
-    if (!subscription.closed) this.subscribers.add(subscription);
+    if (reset) subscription.control({ reset: { epoch: this.epoch, since: since ?? 0, oldest: this.oldestSeq } }, this.seq);
+    this.subscribers.add(subscription);
+    this.schedule(subscription);
     return subscription;
   }
 
@@ -130,10 +147,29 @@ export class EventBus implements EventPublisher {
     this.closed = true;
     for (const subscriber of [...this.subscribers]) subscriber.close();
   }
+
+  /** Now, for the clock of per-subscriber events. */
+  time(): number {
+    return this.now();
+  }
+
+  /** Write `subscription`'s pending events at the end of this event-loop turn (one write each). */
+  schedule(subscription: Subscription): void {
+    this.dirty.add(subscription);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const due = [...this.dirty];
+      this.dirty.clear();
+      for (const subscriber of due) subscriber.flush();
+    });
+  }
 }
 
 export class Subscription {
-  private readonly queue: { bytes: Buffer; seq: number }[] = [];
+  private queue: Buffer[] = [];
+  private queueSeqs: number[] = [];
   private queuedBytes = 0;
   private blocked = false;
   /** Seq of the last event handed to the connection: where a resume after an overflow starts. */
@@ -144,8 +180,10 @@ export class Subscription {
   constructor(
     private readonly sink: EventSink,
     private readonly options: SubscribeOptions,
+    private readonly bus: EventBus,
+    /** Next seq to read from the ring while replaying; undefined once live. */
+    private cursor: number | undefined,
     private readonly detach: () => void,
-    private readonly now: () => number,
   ) {
     this.limit = options.bufferBytes ?? DEFAULT_SUBSCRIBER_BUFFER;
   }
@@ -160,47 +198,83 @@ export class Subscription {
   }
 
   offer(encoded: Encoded): void {
-    if (this.done || !matches(this.options.filter, encoded.event)) return;
-    this.push(encoded.in(this.options.format), encoded.event.seq);
+    // While replaying, live events are read from the ring in their turn.
+    if (this.done || this.cursor !== undefined || !matches(this.options.filter, encoded.event)) return;
+    this.enqueue(encoded.in(this.options.format), encoded.event.seq);
   }
 
   /** A per-subscriber event (reset, overflow): numbered as the position the client is at. */
   control(body: EventBody, seq: number): void {
-    const event: PvEvent = { seq, time: this.now(), type: typeOf(body), body, container: undefined };
-    this.push(encodeEvent(event, this.options.format), seq);
+    const event: PvEvent = { seq, time: this.bus.time(), type: typeOf(body), body, container: undefined };
+    this.enqueue(encodeEvent(event, this.options.format), seq);
   }
 
   /** The connection took everything it had: send what waited. */
   drained(): void {
     if (this.done) return;
     this.blocked = false;
-    while (this.queue.length > 0 && !this.blocked) {
-      const next = this.queue.shift() as { bytes: Buffer; seq: number };
-      this.queuedBytes -= next.bytes.length;
-      this.sentSeq = next.seq;
-      this.blocked = !this.write(next.bytes);
-    }
+    this.flush();
   }
 
-  /** End the stream (daemon stop, or the client went away). */
+  /** Hand the connection what waits, in one write, unless it is full. */
+  flush(): void {
+    if (this.done || this.blocked) return;
+    if (this.queue.length > 0) {
+      const bytes = this.queue.length === 1 ? (this.queue[0] as Buffer) : Buffer.concat(this.queue, this.queuedBytes);
+      this.sentSeq = this.queueSeqs.at(-1);
+      this.queue = [];
+      this.queueSeqs = [];
+      this.queuedBytes = 0;
+      this.blocked = !this.write(bytes);
+    }
+    while (this.cursor !== undefined && !this.blocked && !this.done) this.replayBatch();
+  }
+
+  /** End the stream (daemon stop, or the client went away) after what waits, if it can take it. */
   close(): void {
     if (this.done) return;
+    this.flush();
     this.finish();
     this.sink.end();
   }
 
-  private push(bytes: Buffer, seq: number): void {
-    if (!this.blocked) {
-      this.sentSeq = seq;
-      this.blocked = !this.write(bytes);
-      return;
+  /** Up to REPLAY_BATCH_BYTES of held events from the cursor on, in one write. */
+  private replayBatch(): void {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    let last: number | undefined;
+    let seq = this.cursor as number;
+    for (; seq <= this.bus.lastSeq && bytes < REPLAY_BATCH_BYTES; seq++) {
+      const encoded = this.bus.held(seq);
+      if (encoded === undefined) {
+        // The ring moved past what this reader had not read yet: it is too slow.
+        this.overflow();
+        return;
+      }
+      if (!matches(this.options.filter, encoded.event)) continue;
+      const part = encoded.in(this.options.format);
+      parts.push(part);
+      bytes += part.length;
+      last = seq;
     }
+    this.cursor = seq > this.bus.lastSeq ? undefined : seq;
+    if (last === undefined) return;
+    this.sentSeq = last;
+    this.blocked = !this.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes));
+  }
+
+  private enqueue(bytes: Buffer, seq: number): void {
     if (this.queuedBytes + bytes.length > this.limit) {
       this.overflow();
       return;
     }
-    this.queue.push({ bytes, seq });
+    this.queue.push(bytes);
+    this.queueSeqs.push(seq);
     this.queuedBytes += bytes.length;
+    if (this.blocked) return;
+    // A burst within one turn (a GC removing many objects) must not look like a slow reader.
+    if (this.queuedBytes >= REPLAY_BATCH_BYTES) this.flush();
+    else this.bus.schedule(this);
   }
 
   private write(bytes: Buffer): boolean {
@@ -217,7 +291,7 @@ export class Subscription {
    * was sent, so `since` resumes without a gap) and close.
    */
   private overflow(): void {
-    const event: PvEvent = { seq: this.sentSeq ?? this.options.since ?? 0, time: this.now(), type: 'overflow', body: { overflow: { limit: this.limit } }, container: undefined };
+    const event: PvEvent = { seq: this.sentSeq ?? this.options.since ?? 0, time: this.bus.time(), type: 'overflow', body: { overflow: { limit: this.limit } }, container: undefined };
     this.finish();
     this.write(encodeEvent(event, this.options.format));
     this.sink.end(true);
@@ -226,7 +300,8 @@ export class Subscription {
 
   private finish(): void {
     this.done = true;
-    this.queue.length = 0;
+    this.queue = [];
+    this.queueSeqs = [];
     this.queuedBytes = 0;
     this.detach();
   }

@@ -29,6 +29,9 @@ class FakeSink implements EventSink {
   }
 }
 
+/** Deliveries happen at the end of the event-loop turn. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 const meta = (key: string, value = 'v') => ({ meta: { store: 'user-meta', key, action: 'set', value, size: value.length } });
 
 t.test('numbering: the epoch event is seq 1, then one seq per publish; replay from the ring', async (t) => {
@@ -37,13 +40,18 @@ t.test('numbering: the epoch event is seq 1, then one seq per publish; replay fr
   bus.publish({ container: { name: 'c1', from: 'STARTED', to: 'READY', reason: 'ready signal' } });
   const sink = new FakeSink();
   bus.subscribe(sink, { format: 'ndjson', filter: {}, since: 0 });
+  await turn();
   t.same(sink.events(), [
     { seq: 1, time: 42, type: 'epoch', epoch: { id: 'e1' } },
     { seq: 2, time: 42, type: 'meta', meta: { store: 'user-meta', key: 'a', action: 'set', value: 'v', size: 1 } },
     { seq: 3, time: 42, type: 'container', container: { name: 'c1', from: 'STARTED', to: 'READY', reason: 'ready signal' } },
   ]);
   bus.publish(meta('b'));
-  t.equal(sink.events().at(-1)?.seq, 4, 'live after the replay');
+  bus.publish(meta('c'));
+  t.equal(sink.written.length, 1, 'nothing written within the turn');
+  await turn();
+  t.same(sink.events().slice(-2).map((event) => event.seq), [4, 5], 'live after the replay');
+  t.equal(sink.written.length, 2, 'the turn\'s events in one write');
 });
 
 t.test('a position out of the ring, ahead of it, or of another epoch: reset, then live', async (t) => {
@@ -53,11 +61,13 @@ t.test('a position out of the ring, ahead of it, or of another epoch: reset, the
   for (const [since, epoch] of [[2, undefined], [99, undefined], [9, 'other']] as const) {
     const sink = new FakeSink();
     bus.subscribe(sink, { format: 'ndjson', filter: {}, since, ...(epoch ? { epoch } : {}) });
+    await turn();
     t.same(sink.events().map((event) => [event.type, event.seq]), [['reset', 11]], `since ${since} epoch ${epoch}`);
     t.same(sink.events()[0]?.reset, { epoch: 'e1', since, oldest: 8 });
   }
   const inRing = new FakeSink();
   bus.subscribe(inRing, { format: 'ndjson', filter: {}, since: 7 });
+  await turn();
   t.same(inRing.events().map((event) => event.seq), [8, 9, 10, 11], 'the oldest held event and on');
 });
 
@@ -71,6 +81,7 @@ t.test('filters: types and container; control events always pass', async (t) => 
   bus.publish({ signal: { container: 'c2', signal: 'ready' } });
   bus.publish({ container: { name: 'c1', from: 'STARTED', to: 'READY', reason: '' } });
   bus.publish({ signal: { container: 'c1', signal: 'alive' } });
+  await turn();
   t.same(byType.events().map((event) => event.seq), [3, 5]);
   t.same(byContainer.events().map((event) => event.seq), [4, 5]);
 });
@@ -81,8 +92,10 @@ t.test('a full connection: bytes wait in the bounded buffer, drain sends them, p
   const subscription = bus.subscribe(sink, { format: 'ndjson', filter: {}, bufferBytes: 1000 });
   sink.full = true;
   bus.publish(meta('first'));
+  await turn();
   t.equal(sink.written.length, 1, 'the write that filled the connection went out');
   bus.publish(meta('second'));
+  await turn();
   t.equal(sink.written.length, 1, 'the next waits');
   t.ok(subscription.buffered > 0 && subscription.buffered <= 1000);
   sink.full = false;
@@ -91,6 +104,7 @@ t.test('a full connection: bytes wait in the bounded buffer, drain sends them, p
   t.equal(subscription.buffered, 0);
   sink.full = true;
   bus.publish(meta('third'));
+  await turn();
   for (let index = 0; index < 20; index++) bus.publish(meta(`flood${index}`, 'x'.repeat(100)));
   t.ok(subscription.closed, 'past the cap the subscriber is closed');
   t.equal(bus.subscriberCount, 0, 'and gone from the bus');
@@ -100,7 +114,43 @@ t.test('a full connection: bytes wait in the bounded buffer, drain sends them, p
   t.equal(events.at(-2)?.seq, 4);
   t.equal(sink.ended, 'closing', 'the stream ends and the connection closes after it');
   bus.publish(meta('later'));
+  await turn();
   t.equal(sink.events().length, events.length, 'nothing after the overflow');
+});
+
+t.test('a replay longer than the buffer is read from the ring as the connection takes it', async (t) => {
+  const bus = new EventBus({ ringEvents: 1000 });
+  // ~100 KB: more than one 64 KiB write.
+  for (let index = 0; index < 400; index++) bus.publish(meta(`k${index}`, 'y'.repeat(200)));
+  const sink = new FakeSink();
+  sink.full = true;
+  const subscription = bus.subscribe(sink, { format: 'ndjson', filter: {}, since: 0, bufferBytes: 1000 });
+  await turn();
+  t.equal(sink.written.length, 1, 'one batch, then the connection is full');
+  bus.publish(meta('live'));
+  await turn();
+  t.equal(subscription.buffered, 0, 'events published meanwhile wait in the ring, not the buffer');
+  sink.full = false;
+  subscription.drained();
+  t.same(sink.events().map((event) => event.seq), Array.from({ length: 402 }, (_, index) => index + 1), 'every event once, in order');
+  t.notOk(subscription.closed);
+  bus.publish(meta('after'));
+  await turn();
+  t.equal(sink.events().at(-1)?.seq, 403, 'then live');
+});
+
+t.test('a reader the ring moved past while it replayed gets overflow', async (t) => {
+  const bus = new EventBus({ ringEvents: 10 });
+  for (let index = 0; index < 8; index++) bus.publish(meta(`k${index}`, 'z'.repeat(40_000)));
+  const sink = new FakeSink();
+  sink.full = true;
+  const subscription = bus.subscribe(sink, { format: 'ndjson', filter: {}, since: 0 });
+  await turn();
+  for (let index = 0; index < 12; index++) bus.publish(meta(`m${index}`));
+  sink.full = false;
+  subscription.drained();
+  t.ok(subscription.closed);
+  t.equal(sink.events().at(-1)?.type, 'overflow');
 });
 
 t.test('close ends every stream; later publishes are dropped', async (t) => {
@@ -117,9 +167,11 @@ t.test('SSE and protobuf encodings', async (t) => {
   const bus = new EventBus({ epoch: 'e9', now: () => 7 });
   const sse = new FakeSink();
   bus.subscribe(sse, { format: 'sse', filter: {}, since: 0 });
+  await turn();
   t.equal(Buffer.concat(sse.written).toString(), 'id: 1\nevent: epoch\ndata: {"seq":1,"time":7,"type":"epoch","epoch":{"id":"e9"}}\n\n');
   const proto = new FakeSink();
   bus.subscribe(proto, { format: 'protobuf', filter: {}, since: 0 });
+  await turn();
   // length 10; seq=1 (08 01), time=7 (10 07), field 10 (epoch) length 4: field 1 "e9".
   t.same([...Buffer.concat(proto.written)], [10, 0x08, 1, 0x10, 7, 0x52, 4, 0x0a, 2, 0x65, 0x39]);
 });
