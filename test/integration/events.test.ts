@@ -280,6 +280,19 @@ t.test('steps show-progress --follow draws the update from the stream and exits 
   t.equal(missing.code, 255, 'a revision that does not exist: the GET error');
 });
 
+t.test('a quiet stream is not an idle connection: it outlives the idle timeout', async (t) => {
+  const own = await startTestDaemon({ env: { PVCTRL_IDLE_TIMEOUT: '1' } });
+  try {
+    const stream = await openEventStream({ socketPath: own.socket, types: ['meta'] });
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    t.equal((await rawRequest(own.socket, 'PUT', '/user-meta/events.quiet', { body: 'still here' })).status, 200);
+    const seen = await collect(stream, (events) => events.length >= 1);
+    t.match(seen[0], { type: 'meta', meta: { key: 'events.quiet', value: 'still here' } });
+  } finally {
+    await own.dispose();
+  }
+});
+
 t.test('a daemon stop ends open streams', async (t) => {
   const own = await startTestDaemon();
   try {
