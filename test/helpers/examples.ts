@@ -46,3 +46,17 @@ export function prepareStorage(root: string, revisionName: string, state: Record
   writeFileSync(join(revision, '.pv', 'progress'), '{"status":"DONE","status-msg":"Update finished, revision set as rollback point","progress":100,"retries":0}');
   symlinkSync(`locals/${revisionName}`, join(storage, 'trails', 'current'));
 }
+
+/**
+ * The state with container `from` renamed `to`: container names are host-wide (cgroups
+ * `lxc/<name>`), so a suite running the examples next to another one gives them names of its own.
+ */
+export function renamed(state: Record<string, unknown>, from: string, to: string): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(state).map(([key, value]) => {
+      if (!key.startsWith(`${from}/`)) return [key, value];
+      const moved = typeof value === 'object' && value !== null && (value as { name?: unknown }).name === from ? { ...value, name: to } : value;
+      return [`${to}/${key.slice(from.length + 1)}`, moved];
+    }),
+  );
+}

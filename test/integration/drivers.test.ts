@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { CLIENT, SERVER, prepareStorage, unpackExamples } from '../helpers/examples.ts';
+import { CLIENT, SERVER, prepareStorage, renamed, unpackExamples } from '../helpers/examples.ts';
 import { waitFor, waitForStatus } from '../helpers/containers.ts';
 import { unifiedCgroupMount } from '../helpers/cgroups.ts';
 import { buildModuleTree } from '../helpers/module-tree.ts';
@@ -38,19 +38,6 @@ function curlAs(container: string, socket: string, method: string, path: string)
   return { status: Number(result.stdout.slice(cut + 1)), body: result.stdout.slice(0, cut) };
 }
 
-/**
- * The examples under names of their own: container names are host-wide (cgroups `lxc/<name>`),
- * and this file must not collide with another suite running the examples on the same machine.
- */
-function renamed(state: Record<string, unknown>, from: string, to: string): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(state).map(([key, value]) => {
-      if (!key.startsWith(`${from}/`)) return [key, value];
-      const moved = typeof value === 'object' && value !== null && (value as { name?: unknown }).name === from ? { ...value, name: to } : value;
-      return [`${to}/${key.slice(from.length + 1)}`, moved];
-    }),
-  );
-}
 const CONTAINER = 'pvdrv-unix-client';
 
 let daemon: TestDaemon;

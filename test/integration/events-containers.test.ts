@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { CLIENT, SERVER, prepareStorage, unpackExamples } from '../helpers/examples.ts';
+import { CLIENT, SERVER, prepareStorage, renamed, unpackExamples } from '../helpers/examples.ts';
 import { waitForStatus } from '../helpers/containers.ts';
 import { unifiedCgroupMount } from '../helpers/cgroups.ts';
 import { buildModuleTree } from '../helpers/module-tree.ts';
@@ -24,17 +24,6 @@ let daemon: TestDaemon;
 /** Everything since the daemon started, read from its first moment (seq 0). */
 let history: EventStream;
 const seen: EventObject[] = [];
-
-/** Container names are host-wide (cgroups `lxc/<name>`): the examples get names of this file's own. */
-function renamed(state: Record<string, unknown>, from: string, to: string): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(state).map(([key, value]) => {
-      if (!key.startsWith(`${from}/`)) return [key, value];
-      const moved = typeof value === 'object' && value !== null && (value as { name?: unknown }).name === from ? { ...value, name: to } : value;
-      return [`${to}/${key.slice(from.length + 1)}`, moved];
-    }),
-  );
-}
 
 t.before(async () => {
   const tree = buildModuleTree(modules, { modules: [{ name: 'pvi_serial' }] });
