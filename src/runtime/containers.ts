@@ -17,9 +17,32 @@ import { settledBy } from './deadlines.ts';
 import { configuredContainerNames, describeLoops, detachStrayLoops } from './leftovers.ts';
 import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './mounts.ts';
 import { aliveTimeout, type ContainerController, type RunningSystem, type RuntimeInfoWriter } from './running-system.ts';
-import { goalWait, hasFailed, keptAcrossSwitch, liveness, livenessWatched, nextRecovery, planControl, stabilityChange, type ContainerAction } from './decisions.ts';
+import {
+  goalWait,
+  hasFailed,
+  keptAcrossSwitch,
+  liveness,
+  livenessWatched,
+  nextLivenessDue,
+  nextRecovery,
+  planControl,
+  stabilityChange,
+  type ContainerAction,
+} from './decisions.ts';
 import { canChange, type PlatformStatus } from './status.ts';
 import { KeyedLock } from '../util/keyed-lock.ts';
+import { createPidfdWatcher } from '../native/pidfd.ts';
+
+/**
+ * Tells the runtime when a process exits, from the kernel (the native pidfd watcher), so no
+ * timer looks for dead inits. `onExit(token)` comes on the JS thread, at most once per token.
+ */
+export interface ExitWatcher {
+  /** Returns a token for `pid`; throws when the process is already gone. */
+  watch(pid: number): number;
+  unwatch(token: number): void;
+  close(): void;
+}
 
 /** What the runtime needs from an LXC container: a slice of the addon facade, so tests can fake it. */
 export type LxcHandle = Pick<
@@ -40,8 +63,8 @@ export interface ContainerRuntimeOptions {
   loadDrivers?(aliases: readonly string[]): Promise<boolean>;
   /** Called whenever a status changes (device meta `pantavisor.status`, events). */
   onStatusChange?(name: string, status: PlatformStatus, from: PlatformStatus): void;
-  /** Seconds between liveness checks of running containers. */
-  monitorIntervalMs?: number;
+  /** Opens the exit watcher (the native pidfd watcher by default; tests may fake it). */
+  openExitWatcher?(onExit: (token: number) => void): ExitWatcher;
   /** Grace before a stop turns into a kill. */
   stopGraceSeconds?: number;
   /** Bound of the whole daemon-stop sequence (in-flight actions, stops, sweep). */
@@ -59,8 +82,23 @@ interface Tracked {
   startedAt: number;
   recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   goalTimedOut: boolean;
+  /** The init whose exit the kernel will report, while the container is watched. */
+  exitWatch: { token: number; pid: number } | undefined;
+  /** Armed for the one instant a stability/reset window or an alive deadline falls due. */
+  dueTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** What the runtime has armed at the moment; idle and stable, it is only exit watches. */
+export interface PendingWork {
+  /** Inits the kernel will report the exit of. */
+  exitWatches: number;
+  /** Timers for a stability/reset window or an alive deadline. */
+  dueTimers: number;
+  /** Timers for an auto-recovery start. */
+  recoveryTimers: number;
+  /** Waits for a status change (group goals, the commit delay). */
+  statusWaits: number;
+}
 /** How long a kill waits for LXC to report STOPPED (liblxc's default is 30 s; a shutdown is bounded). */
 const STOP_WAIT_SECONDS = 10;
 /** Extra time an LXC call gets beyond its own timeout before the runtime stops waiting for it. */
@@ -69,7 +107,9 @@ const LXC_CALL_SLACK_SECONDS = 2;
 export class ContainerRuntime implements ContainerController {
   private readonly tracked = new Map<string, Tracked>();
   private revision = '';
-  private monitor: ReturnType<typeof setInterval> | undefined;
+  private exitWatcher: ExitWatcher | undefined;
+  /** Woken by every status change (and by the stop): goal waits and the updater's test. */
+  private readonly statusWaiters = new Set<() => void>();
   /** Set once the daemon stops: nothing starts any more, and it is never reset. */
   private stopping = false;
   /** Leftovers of an earlier run are looked at once, on the first revision this runtime starts. */
@@ -101,6 +141,8 @@ export class ContainerRuntime implements ContainerController {
       const kept = keep.has(platform.name) ? this.tracked.get(platform.name) : undefined;
       if (kept !== undefined) {
         Object.assign(kept, { platform, group, recovery: effectiveAutoRecovery(platform, group) });
+        // Its windows follow the new revision's auto-recovery.
+        this.review(kept);
         continue;
       }
       this.tracked.set(platform.name, {
@@ -112,9 +154,10 @@ export class ContainerRuntime implements ContainerController {
         startedAt: 0,
         recoveryTimer: undefined,
         goalTimedOut: false,
+        exitWatch: undefined,
+        dueTimer: undefined,
       });
     }
-    this.monitor ??= setInterval(() => this.checkLiveness(), this.options.monitorIntervalMs ?? 1000);
     const timedOut: string[] = [];
     for (const group of state.groups) {
       const members = [...this.tracked.values()].filter((entry) => entry.platform.group === group.name);
@@ -150,6 +193,7 @@ export class ContainerRuntime implements ContainerController {
     for (const [name, entry] of this.tracked) {
       if (keep.has(name)) continue;
       this.cancelRecovery(entry);
+      this.stopWatching(entry);
       entry.handle?.release();
       this.tracked.delete(name);
     }
@@ -176,9 +220,46 @@ export class ContainerRuntime implements ContainerController {
   /** First step of a daemon stop: nothing starts from now on (recoveries, actions, revisions). */
   beginStop(): void {
     this.stopping = true;
-    if (this.monitor) clearInterval(this.monitor);
-    this.monitor = undefined;
-    for (const entry of this.tracked.values()) this.cancelRecovery(entry);
+    for (const entry of this.tracked.values()) {
+      this.cancelRecovery(entry);
+      this.stopWatching(entry);
+    }
+    // Joins the watcher's thread: it only ever sleeps in poll(), which close() wakes.
+    this.exitWatcher?.close();
+    this.exitWatcher = undefined;
+    this.wakeStatusWaiters();
+  }
+
+  /** What is armed now (for tests and diagnostics): at idle, only one exit watch per running container. */
+  pendingWork(): PendingWork {
+    const entries = [...this.tracked.values()];
+    return {
+      exitWatches: entries.filter((entry) => entry.exitWatch !== undefined).length,
+      dueTimers: entries.filter((entry) => entry.dueTimer !== undefined).length,
+      recoveryTimers: entries.filter((entry) => entry.recoveryTimer !== undefined).length,
+      statusWaits: this.statusWaiters.size,
+    };
+  }
+
+  /**
+   * Resolves at the next status change of any container, at `deadline` (epoch ms), or when the
+   * daemon begins to stop, whichever comes first: a wait that sleeps until something happens.
+   */
+  nextStatusChange(deadline: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.statusWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.statusWaiters.add(done);
+    });
+  }
+
+  private wakeStatusWaiters(): void {
+    for (const wake of [...this.statusWaiters]) wake();
   }
 
   /**
@@ -314,11 +395,23 @@ export class ContainerRuntime implements ContainerController {
     const entry = this.tracked.get(name);
     if (entry === undefined) throw notFound('Container not found');
     this.setInfo(entry, { lastAlive: Date.now() });
+    // The deadline moves: the timer is re-armed for the new instant.
+    this.review(entry);
   }
 
-  /** Actions on one container run one at a time; a failed one is logged, and never rejects. */
+  /**
+   * Actions on one container run one at a time; a failed one is logged, and never rejects.
+   * When the last one ends, the container's liveness is reviewed: the action may have started it
+   * (a new init to watch) or its init may have died meanwhile (no exit would be reported again).
+   */
   private serialise(entry: Tracked, work: () => Promise<void>): Promise<void> {
-    return this.actions.run(entry, work).catch((error: unknown) => this.options.log.error(`container ${entry.platform.name}: ${(error as Error).message}`));
+    return this.actions
+      .run(entry, work)
+      .catch((error: unknown) => this.options.log.error(`container ${entry.platform.name}: ${(error as Error).message}`))
+      .finally(() => {
+        // After the lock let go of the entry (its clean-up runs a few microtasks later).
+        setImmediate(() => this.review(entry));
+      });
   }
 
   private pathsOf(name: string): ContainerPaths {
@@ -341,6 +434,9 @@ export class ContainerRuntime implements ContainerController {
     this.setInfo(entry, { status });
     this.options.log.info(`container ${entry.platform.name}: ${status}`);
     this.options.onStatusChange?.(entry.platform.name, status, current);
+    this.wakeStatusWaiters();
+    // A `ready` signal can make a stopped container count as up, and an up one is watched.
+    if (!this.actions.busy(entry)) this.review(entry);
   }
 
   /** Every change survives a daemon crash: adopted containers keep their status and counters. */
@@ -518,6 +614,7 @@ export class ContainerRuntime implements ContainerController {
     if (this.statusOf(entry) !== 'NONE') this.setStatus(entry, 'STOPPED');
   }
 
+  /** Sleeps until a status changes or the group's timeout passes; never polls. */
   private async waitForGoals(members: Tracked[], timeoutSeconds: number): Promise<Tracked[]> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
@@ -526,37 +623,96 @@ export class ContainerRuntime implements ContainerController {
       const wait = goalWait(goals, Date.now(), deadline);
       if (wait.kind === 'reached') return [];
       if (wait.kind === 'timed-out') return members.filter((entry) => wait.names.includes(entry.platform.name));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await this.nextStatusChange(deadline);
     }
   }
 
-  /** Notice dead inits, mark containers stable, drive auto-recovery. */
-  private checkLiveness(): void {
-    if (this.stopping) return;
-    for (const entry of this.tracked.values()) {
-      if (this.actions.busy(entry)) continue;
-      if (!livenessWatched(this.statusOf(entry))) continue;
-      const now = Date.now();
-      const verdict = liveness({
-        initExists: this.isAlive(entry),
-        aliveTimeoutSeconds: aliveTimeout(entry.platform),
-        startedAt: entry.startedAt,
-        lastAlive: this.options.system.info(entry.platform.name)?.lastAlive,
-        now,
-      });
-      if (verdict === 'alive') {
-        const info = this.options.system.info(entry.platform.name);
-        const change = info === undefined ? {} : stabilityChange(entry.recovery, entry.startedAt, now, info);
-        if (Object.keys(change).length > 0) this.setInfo(entry, change);
-        continue;
-      }
-      this.options.log.warn(`container ${entry.platform.name}: ${verdict === 'deadline-missed' ? 'liveness deadline missed (no alive signal)' : 'init exited'}`);
-      void this.serialise(entry, async () => {
-        await this.takeDown(entry);
-        if (this.options.system.info(entry.platform.name)?.userStopped) return;
-        this.scheduleRecovery(entry);
-      });
+  /**
+   * Look at one container when something happened to it — an action ended, its init exited (the
+   * kernel said so), a timer of its fell due, a signal came: notice a dead init or a missed
+   * alive deadline, mark it stable, and arm what the next look needs (an exit watch on its init,
+   * one timer for the next instant something falls due). Nothing runs between those events.
+   */
+  private review(entry: Tracked, initExitReported = false): void {
+    if (this.stopping || this.tracked.get(entry.platform.name) !== entry || this.actions.busy(entry)) return;
+    this.clearDue(entry);
+    if (!livenessWatched(this.statusOf(entry))) {
+      this.unwatchExit(entry);
+      return;
     }
+    const name = entry.platform.name;
+    const now = Date.now();
+    const init = containerInitPid(name);
+    const watched = init !== undefined && this.watchExit(entry, init);
+    const aliveTimeoutSeconds = aliveTimeout(entry.platform);
+    const lastAlive = this.options.system.info(name)?.lastAlive;
+    const verdict = liveness({ initExists: watched, aliveTimeoutSeconds, startedAt: entry.startedAt, lastAlive, now });
+    if (verdict === 'alive') {
+      const info = this.options.system.info(name);
+      if (info === undefined) return;
+      const change = stabilityChange(entry.recovery, entry.startedAt, now, info);
+      if (Object.keys(change).length > 0) this.setInfo(entry, change);
+      const due = nextLivenessDue({ recovery: entry.recovery, startedAt: entry.startedAt, info: { ...info, ...change }, aliveTimeoutSeconds, lastAlive });
+      if (due !== undefined) {
+        entry.dueTimer = setTimeout(() => {
+          entry.dueTimer = undefined;
+          this.review(entry);
+        }, Math.max(0, due - now));
+      }
+      return;
+    }
+    this.unwatchExit(entry);
+    const why = verdict === 'deadline-missed' ? 'liveness deadline missed (no alive signal)' : `init exited${initExitReported ? ' (reported by the kernel)' : ''}`;
+    this.options.log.warn(`container ${name}: ${why}`);
+    void this.serialise(entry, async () => {
+      await this.takeDown(entry);
+      if (this.options.system.info(name)?.userStopped) return;
+      this.scheduleRecovery(entry);
+    });
+  }
+
+  /**
+   * Ask the kernel to report the exit of `init` (unless it already does); false when it is gone
+   * already, or its pid no longer is the container's init (recycled between the two reads).
+   */
+  private watchExit(entry: Tracked, init: number): boolean {
+    if (entry.exitWatch?.pid === init) return true;
+    this.unwatchExit(entry);
+    this.exitWatcher ??= (this.options.openExitWatcher ?? createPidfdWatcher)((token) => this.onInitExit(token));
+    let token: number;
+    try {
+      token = this.exitWatcher.watch(init);
+    } catch {
+      return false;
+    }
+    entry.exitWatch = { token, pid: init };
+    if (containerInitPid(entry.platform.name) === init) return true;
+    this.unwatchExit(entry);
+    return false;
+  }
+
+  private onInitExit(token: number): void {
+    for (const entry of this.tracked.values()) {
+      if (entry.exitWatch?.token !== token) continue;
+      entry.exitWatch = undefined;
+      this.review(entry, true);
+      return;
+    }
+  }
+
+  private unwatchExit(entry: Tracked): void {
+    if (entry.exitWatch !== undefined) this.exitWatcher?.unwatch(entry.exitWatch.token);
+    entry.exitWatch = undefined;
+  }
+
+  private clearDue(entry: Tracked): void {
+    if (entry.dueTimer !== undefined) clearTimeout(entry.dueTimer);
+    entry.dueTimer = undefined;
+  }
+
+  private stopWatching(entry: Tracked): void {
+    this.unwatchExit(entry);
+    this.clearDue(entry);
   }
 
   private cancelRecovery(entry: Tracked): void {

@@ -141,7 +141,8 @@ export class Updater {
       const verdict = testVerdict({ goalTimeouts: late.length, failed, now: Date.now(), deadline });
       if (verdict.kind === 'roll-back') return verdict.reason;
       if (verdict.kind === 'commit') return undefined;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      // A failure is a status change: sleep until one comes or the commit delay is over.
+      await runtime.nextStatusChange(deadline);
     }
   }
 }
