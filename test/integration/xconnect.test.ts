@@ -133,7 +133,16 @@ t.test('restarting the server container re-links to its new pid', async (t) => {
   const graph = JSON.parse(pvc(S, ['http://localhost/xconnect-graph']).body) as { provider_pid: number }[];
   t.not(graph[0]?.provider_pid, before, 'the graph has the new provider pid');
   const mark = clientLog().length;
-  await waitFor('re-link', async () => (/link raw: .* down \(a container restarted/.test(xconnectLines()) ? true : undefined), 20_000);
+  // Following the stream, pv-xconnect sees the STOPPED (link down) and then the new pid (link up).
+  const relinked = new RegExp(`link raw: .* up \\(pids \\d+ -> ${graph[0]?.provider_pid ?? 0},`);
+  await waitFor('re-link', async () => (relinked.test(xconnectLines()) ? true : undefined), 20_000);
+  t.match(xconnectLines(), /link raw: .* down \((a container restarted|no longer in the graph or a container stopped)/, 'the old link went down');
+  // A figure, not an assertion: from the provider's status change to the link being up.
+  const lines = daemon.log().split('\n');
+  const stamp = (line: string | undefined): number => Date.parse(line?.split(' ')[0] ?? '');
+  const started = lines.filter((line) => line.includes(`container ${SERVER}: STARTED`)).at(-1);
+  const up = lines.filter((line) => relinked.test(line)).at(-1);
+  t.comment(`provider STARTED -> link up: ${stamp(up) - stamp(started)} ms (daemon log timestamps)`);
   t.match(await clientSays(/ok: hello from pv-example-unix-server/, mark), /ok: /, 'the client reaches the new server');
 });
 
