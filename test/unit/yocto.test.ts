@@ -461,10 +461,8 @@ t.test('the recipe installs exactly what its packages list, and it runs', async 
   for (const file of installed) {
     t.same(owners(file), [owners(file)[0] ?? '(none)'], `${file} belongs to exactly one package (${owners(file).join(', ') || 'none'})`);
   }
-  const optional = existsSync(join(REPO, 'src', 'xconnect', 'main.ts')) ? [] : ['/usr/bin/pv-xconnect', '/usr/lib/pv-ctrl/pv-xconnect.js'];
   for (const [pkg, entries] of files) {
     for (const entry of entries) {
-      if (optional.includes(entry)) continue;
       t.ok(installed.some((file) => file === entry || file.startsWith(`${entry}/`)), `${pkg}: ${entry} is installed`);
     }
   }
@@ -485,14 +483,11 @@ t.test('the recipe installs exactly what its packages list, and it runs', async 
   const device = join(stage, 'device');
   mkdirSync(device);
   const env: NodeJS.ProcessEnv = { ...process.env, PVCTRL_NATIVE_ADDON: join(lib, 'pvctrl_native.node') };
-  if (existsSync(join(lib, 'pv-xconnect.js'))) {
-    const xconnect = join(device, 'pv-xconnect');
-    writeFileSync(xconnect, `#!/bin/sh\nexec ${BUN} ${join(lib, 'pv-xconnect.js')} "$@"\n`);
-    chmodSync(xconnect, 0o755);
-    env.PV_XCONNECT_BIN = xconnect;
-  } else {
-    delete env.PV_XCONNECT_BIN;
-  }
+  // One program bundle (issue 10): pv-xconnect and pvcontrol are pv-ctrl.js with a first argument.
+  const xconnect = join(device, 'pv-xconnect');
+  writeFileSync(xconnect, `#!/bin/sh\nexec ${BUN} ${join(lib, 'pv-ctrl.js')} pv-xconnect "$@"\n`);
+  chmodSync(xconnect, 0o755);
+  env.PV_XCONNECT_BIN = xconnect;
   const logFile = join(device, 'log');
   const fd = openSync(logFile, 'a');
   const socket = join(device, 'run', 'pv-ctrl');
@@ -506,7 +501,7 @@ t.test('the recipe installs exactly what its packages list, and it runs', async 
   if (log().includes('listening on')) {
     const buildinfo = await rawRequest(socket, 'GET', '/buildinfo');
     t.equal(buildinfo.status, 200, 'GET /buildinfo');
-    const ls = spawnSync(BUN, [join(lib, 'pvcontrol.js'), '-s', socket, 'steps', 'ls'], { encoding: 'utf8', timeout: 30_000 });
+    const ls = spawnSync(BUN, [join(lib, 'pv-ctrl.js'), 'pvcontrol', '-s', socket, 'steps', 'ls'], { encoding: 'utf8', timeout: 30_000 });
     t.equal(ls.status, 0, 'the bundled pvcontrol talks to it');
   } else {
     t.comment(log());

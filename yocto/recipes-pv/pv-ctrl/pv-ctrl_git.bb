@@ -85,25 +85,26 @@ do_install() {
 	sh ${PVCTRL_UNPACKDIR}/pv-ctrl-build.sh install ${S} ${B} ${D} ${bindir} ${libdir} ${datadir} ${sysconfdir} ${systemd_system_unitdir} ${PVCTRL_UNPACKDIR}
 }
 
-PACKAGES =+ "${PN}-pvcontrol ${PN}-examples"
+# One program bundle (src/entry.ts: pv-ctrl, pvcontrol and pv-xconnect chosen by a first
+# argument) in a package of its own, shared by the daemon and the CLI packages.
+PACKAGES =+ "${PN}-bundle ${PN}-pvcontrol ${PN}-examples"
+
+FILES:${PN}-bundle = "${libdir}/pv-ctrl/pv-ctrl.js"
+RDEPENDS:${PN}-bundle = "bun"
 
 FILES:${PN} = "${bindir}/pv-ctrl \
                ${bindir}/pv-xconnect \
-               ${libdir}/pv-ctrl/pv-ctrl.js \
-               ${libdir}/pv-ctrl/pv-xconnect.js \
                ${libdir}/pv-ctrl/pvctrl_native.node \
                ${libdir}/pv-ctrl/pvctrl-lxc-start \
                ${systemd_system_unitdir}/pv-ctrl.service \
                ${sysconfdir}/init.d/pv-ctrl \
                "
-RDEPENDS:${PN} = "bun"
+RDEPENDS:${PN} = "bun ${PN}-bundle"
 
 # pvcontrol replaces the shell tool (recipe pvcontrol, or pantavisor-pvcontrol in newer
 # meta-pantavisor): select it with PREFERRED_RPROVIDER_pvcontrol = "pv-ctrl".
-FILES:${PN}-pvcontrol = "${bindir}/pvcontrol \
-                         ${libdir}/pv-ctrl/pvcontrol.js \
-                         "
-RDEPENDS:${PN}-pvcontrol = "bun"
+FILES:${PN}-pvcontrol = "${bindir}/pvcontrol"
+RDEPENDS:${PN}-pvcontrol = "bun ${PN}-bundle"
 RPROVIDES:${PN}-pvcontrol = "pvcontrol"
 RCONFLICTS:${PN}-pvcontrol = "pvcontrol pantavisor-pvcontrol"
 RREPLACES:${PN}-pvcontrol = "pvcontrol pantavisor-pvcontrol"

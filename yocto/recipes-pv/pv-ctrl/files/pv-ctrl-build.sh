@@ -4,8 +4,9 @@
 # exactly the same commands.
 #
 #   pv-ctrl-build.sh bundle  SRC OUT
-#       JavaScript bundles of the daemon, pvcontrol and (when present) pv-xconnect, made with
-#       the build machine's Bun (bun-native). They run on the target's Bun (recipe bun).
+#       One JavaScript bundle, pv-ctrl.js, of the multicall entry (src/entry.ts: pv-ctrl, or
+#       pvcontrol / pv-xconnect by a first argument), made with the build machine's Bun
+#       (bun-native). It runs on the target's Bun (recipe bun).
 #   pv-ctrl-build.sh install SRC BUILD DEST BINDIR LIBDIR DATADIR SYSCONFDIR SYSTEMD_UNITDIR FILES
 #       Everything the packages ship, into DEST (bitbake's ${D}). BUILD holds the CMake build of
 #       the addon (pvctrl_native.node, pvctrl-lxc-start) and BUILD/bundle the bundles; FILES
@@ -16,11 +17,7 @@ bundle() {
 	src=$1
 	out=$2
 	mkdir -p "$out"
-	bun build --target=bun --outfile="$out/pv-ctrl.js" "$src/src/main.ts"
-	bun build --target=bun --outfile="$out/pvcontrol.js" "$src/src/cli/main.ts"
-	if [ -f "$src/src/xconnect/main.ts" ]; then
-		bun build --target=bun --outfile="$out/pv-xconnect.js" "$src/src/xconnect/main.ts"
-	fi
+	bun build --target=bun --outfile="$out/pv-ctrl.js" "$src/src/entry.ts"
 }
 
 # Launchers: @BINDIR@ and @LIBDIR@ are the target's paths.
@@ -42,15 +39,12 @@ install_all() {
 	pkglib="$dest$libdir/pv-ctrl"
 
 	install -d "$dest$bindir" "$pkglib"
-	install -m 0644 "$build/bundle/pv-ctrl.js" "$build/bundle/pvcontrol.js" "$pkglib/"
+	install -m 0644 "$build/bundle/pv-ctrl.js" "$pkglib/"
 	# Next to each other: src/native/lxc.ts looks for the start helper beside the loaded addon.
 	install -m 0755 "$build/pvctrl_native.node" "$build/pvctrl-lxc-start" "$pkglib/"
 	launcher pv-ctrl
 	launcher pvcontrol
-	if [ -f "$build/bundle/pv-xconnect.js" ]; then
-		install -m 0644 "$build/bundle/pv-xconnect.js" "$pkglib/"
-		launcher pv-xconnect
-	fi
+	launcher pv-xconnect
 
 	# The example containers (x86_64 busybox inside) for the appengine: first boot with
 	# --pvtx-dir $datadir/pv-ctrl/pvtx.d.
