@@ -10,3 +10,4 @@ echo "== 256 MiB upload (bench/upload.ts)"; "$bun" bench/upload.ts
 echo "== ingest paths (bench/ingest.ts)"; "$bun" bench/ingest.ts
 echo "== event stream (bench/events.ts)"; "$bun" bench/events.ts
 echo "== footprint: memory, start-up, flash (bench/footprint.ts)"; "$bun" bench/footprint.ts
+echo "== idle CPU, examples running (bench/idle-cpu.ts)"; "$bun" bench/idle-cpu.ts
