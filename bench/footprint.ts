@@ -41,11 +41,11 @@ function buildExecutables(): { daemon: string; bare: string } {
   const bun = process.execPath;
   const built = spawnSync(bun, [join(REPO, 'scripts', 'build-targets.ts'), 'linux-x64'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   if (built.status !== 0) throw new Error(`build-targets linux-x64 failed: ${built.stderr}`);
-  // The baseline compiled exactly like pv-ctrl (same runtime, --bytecode), so the two differ only in the program.
+  // Bun's floor as a user gets it: the same runtime, `bun build --compile` with its defaults.
   const bare = join(work, 'bare-server');
   const compiled = spawnSync(
     bun,
-    ['build', '--compile', '--bytecode', '--format=esm', `--target=${TARGET?.bunTarget}`, `--compile-executable-path=${runtimeBinary(TARGET as (typeof TARGETS)[number])}`, join(REPO, 'bench', 'bare-node-server.ts'), '--outfile', bare],
+    ['build', '--compile', `--target=${TARGET?.bunTarget}`, `--compile-executable-path=${runtimeBinary(TARGET as (typeof TARGETS)[number])}`, join(REPO, 'bench', 'bare-node-server.ts'), '--outfile', bare],
     { cwd: REPO, encoding: 'utf8' },
   );
   if (compiled.status !== 0) throw new Error(`compiling the bare server failed: ${compiled.stderr}`);

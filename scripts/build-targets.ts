@@ -294,6 +294,9 @@ function compile(target: Target, runtime: string, entry: string, outfile: string
     // Start-up: precompiled bytecode saves parsing the bundle at every start (docs/footprint.md).
     '--bytecode',
     '--format=esm',
+    // Memory: JavaScriptCore tiers up ten times more reluctantly, so run-once start-up code and
+    // rarely used paths stay in the interpreter; hot request paths still compile (docs/footprint.md).
+    '--compile-jit-policy=10',
     `--target=${target.bunTarget}`,
     `--compile-executable-path=${runtime}`,
     // A daemon on a device must not pick up a .env or bunfig.toml from its working directory.
