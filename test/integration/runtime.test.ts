@@ -67,7 +67,13 @@ t.test('identity from inside real containers: non-mgmt 403 everywhere but /signa
     for (const method of route.methods) {
       const path = route.path.replaceAll('{}', 'x');
       const body = route.path === '/signal' ? '{"type":"ready","payload":""}' : '{}';
-      const result = spawnSync('sh', ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', procs, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', method, '--unix-socket', daemon.socket, '--data', body, `http://localhost${path}`], { encoding: 'utf8' });
+      // GET /events never ends: curl's --max-time bounds every call, and its status line is still
+      // reported (-w) once the head arrived.
+      const result = spawnSync(
+        'sh',
+        ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', procs, 'curl', '-s', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', '-X', method, '--unix-socket', daemon.socket, '--data', body, `http://localhost${path}`],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
       if (route.mgmt) t.equal(result.stdout, '403', `${method} ${route.path}: 403 for a non-mgmt container`);
       else t.equal(result.stdout, '200', `${method} ${route.path}: open to it`);
     }
