@@ -52,7 +52,12 @@ async function main(): Promise<number> {
     process.stderr.write(`pv-ctrl: ${limits.message}\n`);
     return 2;
   }
-  let requestPower: (kind: 'reboot' | 'poweroff', message: string) => Promise<void> = async () => {};
+  // The socket answers before start-up ends, so a REBOOT/POWEROFF command can arrive before the
+  // real handler exists: remember the first one and carry it out once ready, like a signal.
+  let earlyPower: { kind: 'reboot' | 'poweroff'; message: string } | undefined;
+  let requestPower: (kind: 'reboot' | 'poweroff', message: string) => Promise<void> = async (kind, message) => {
+    earlyPower ??= { kind, message };
+  };
   // A signal during start-up must still stop cleanly (mounts, containers): remember it until ready.
   let earlySignal: string | undefined;
   const early = (signal: string) => () => (earlySignal ??= signal);
@@ -101,6 +106,7 @@ async function main(): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     if (earlySignal !== undefined) stop(earlySignal);
+    else if (earlyPower !== undefined) void requestPower(earlyPower.kind, earlyPower.message);
   });
 }
 
