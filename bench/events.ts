@@ -11,6 +11,7 @@
  * Modes `--writer` and `--subscribers` are this file run as those helper processes.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { load, mb, rssOf, startDaemon, type LoadResult } from './common.ts';
 
@@ -111,11 +112,19 @@ function helper(args: string[]): Helper {
 
 interface RunFigures {
   rssGrowth: number;
+  /** Daemon CPU seconds (user + system) over the writer's run. */
+  cpu: number;
   get: LoadResult;
   latency: { received: number; p50: number; p99: number; max: number } | undefined;
 }
 
 /** One run on a fresh daemon: optional subscribers, the writer, GET load meanwhile. */
+/** CPU seconds a process used so far (user + system, from /proc). */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const trace = (message: string): void => {
   if (process.env.BENCH_TRACE) console.error(`[${(performance.now() / 1000).toFixed(1)} s] ${message}`);
 };
@@ -135,6 +144,7 @@ async function run(subscriberCount: number, stalled: boolean, padding: number): 
       await Bun.sleep(200);
     }
     const before = rssOf(pid);
+    const cpuBefore = cpuOf(pid);
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 100);
     const write = helper(['--writer', daemon.socket, String(RATE), String(SECONDS), String(padding)]);
@@ -143,13 +153,14 @@ async function run(subscriberCount: number, stalled: boolean, padding: number): 
     const get = load(daemon.socket, '/buildinfo', 4, Math.max(2000, Math.floor((SECONDS - 3) * 2500)));
     trace('load done');
     await write.done;
+    const cpu = cpuOf(pid) - cpuBefore;
     trace('writer done');
     await Bun.sleep(300);
     clearInterval(sampler);
     peak = Math.max(peak, rssOf(pid));
     subs?.stop();
     const result = subs === undefined ? '' : await subs.done;
-    return { rssGrowth: peak - before, get, latency: result === '' || stalled ? undefined : (JSON.parse(result) as RunFigures['latency']) };
+    return { rssGrowth: peak - before, cpu, get, latency: result === '' || stalled ? undefined : (JSON.parse(result) as RunFigures['latency']) };
   } finally {
     await daemon.stop();
   }
@@ -165,7 +176,11 @@ if (mode === '--writer') {
   const none = await run(0, false, 0);
   const many = await run(SUBSCRIBERS, false, 0);
   const ratioGet = many.get.rps / none.get.rps;
-  console.log(`no subscribers:   GET ${none.get.rps.toFixed(0)} req/s, daemon RSS +${mb(none.rssGrowth)} MB (the writes' own garbage)`);
+  console.log(`no subscribers:   GET ${none.get.rps.toFixed(0)} req/s, daemon RSS +${mb(none.rssGrowth)} MB (the writes' own garbage), daemon CPU ${none.cpu.toFixed(2)} s`);
+  const deliveries = RATE * SECONDS * SUBSCRIBERS;
+  console.log(
+    `${SUBSCRIBERS} subscribers cost the daemon ${(many.cpu - none.cpu).toFixed(2)} s of CPU more: ${(((many.cpu - none.cpu) * 1e6) / deliveries).toFixed(2)} µs per delivered event`,
+  );
   console.log(
     `${SUBSCRIBERS} subscribers:  GET ${many.get.rps.toFixed(0)} req/s (${ratioGet.toFixed(2)}× without; goal ≥ 0.9), daemon RSS +${mb(many.rssGrowth)} MB: ` +
       `${mb(many.rssGrowth - none.rssGrowth)} MB more than without (goal ≤ 8.4 MB), ` +
