@@ -153,11 +153,20 @@ async function examplesReady(socket: string): Promise<boolean> {
 async function burst(socket: string, path: string): Promise<void> {
   load(socket, path, BURST_CONNECTIONS, BURST_GETS);
   const idle: Socket[] = [];
-  for (let i = 0; i < IDLE_CONNECTIONS; i++) {
-    idle.push(await new Promise<Socket>((resolve, reject) => {
+  const open = (): Promise<Socket | undefined> =>
+    new Promise((resolve) => {
       const client = connect(socket, () => resolve(client));
-      client.once('error', reject);
-    }));
+      client.once('error', () => resolve(undefined));
+    });
+  for (let i = 0; i < IDLE_CONNECTIONS; i++) {
+    // A full listen backlog (the server still busy with the GETs) refuses: retry, bounded.
+    let client: Socket | undefined;
+    for (let attempt = 0; client === undefined && attempt < 250; attempt++) {
+      client = await open();
+      if (client === undefined) await Bun.sleep(20);
+    }
+    if (client === undefined) throw new Error(`connection ${i} refused for 5 s`);
+    idle.push(client);
   }
   await Bun.sleep(500);
   for (const client of idle) client.destroy();
