@@ -43,8 +43,8 @@ export interface ServerOptions<S> {
 /** Refusals at the connection limit are logged at most this often (a flood must not flood the log). */
 const LIMIT_WARNING_INTERVAL_MS = 10_000;
 const REFUSED_FLUSH_TIMEOUT_MS = 5_000;
-/** A burst worth a full collection once quiet: below it the garbage is too small to matter. */
-const BURST_CONNECTIONS = 200;
+/** A burst (connections accepted plus requests) worth a full collection once quiet: below it the garbage is too small to matter. */
+const BURST_ACTIVITY = 200;
 const COLLECT_AFTER_QUIET_MS = 500;
 /** Bodies up to this size are drained before an early error answer; larger ones close the connection. */
 const DRAIN_LIMIT = 1024 * 1024;
@@ -60,12 +60,16 @@ export class PvCtrlServer<S> {
   private readonly sockets = new Set<Socket>();
   private readonly inFlight = new Set<Promise<void>>();
   private lastLimitWarning = 0;
-  private acceptedSinceCollection = 0;
+  private activitySinceCollection = 0;
+  private lastActivity = 0;
   private collectionTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: ServerOptions<S>) {
     this.http = createHttpServer();
-    this.http.on('request', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, false)));
+    this.http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.collectAfterBurst();
+      this.track(this.handle(req, res, false));
+    });
     this.http.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.track(this.handle(req, res, true)));
     this.http.on('clientError', (error: Error, socket: Socket) => this.onClientError(error, socket));
     // Half-open: a client that shuts down its write side after a request still gets the answer;
@@ -121,11 +125,10 @@ export class PvCtrlServer<S> {
     }
     this.peers.set(socket, identity);
     this.sockets.add(socket);
-    this.acceptedSinceCollection++;
+    this.collectAfterBurst();
     socket.once('close', () => {
       this.sockets.delete(socket);
       this.options.credentials.release(identity);
-      if (this.sockets.size === 0) this.collectAfterBurst();
     });
     installConnectionGate(socket, { onRejected: (rejection) => this.onRejected(identity, rejection) });
     this.closeWhenIdle(socket);
@@ -136,20 +139,35 @@ export class PvCtrlServer<S> {
   }
 
   /**
-   * JavaScriptCore collects lazily: after a burst of connections the garbage (sockets, parser
-   * state, buffers) can sit for a long time, holding tens of MiB. Once the daemon is quiet again,
-   * one full collection gives it back. Debounced, and only after a real burst.
+   * JavaScriptCore collects lazily: after a burst of connections or requests the garbage
+   * (sockets, parser state, buffers) can sit for a long time, holding tens of MiB. Once the
+   * daemon is quiet again (no accept or request for a moment), one full
+   * collection gives it back. Quiet does not wait for every connection to close: pv-xconnect's
+   * `GET /events` subscription never does (docs/footprint.md). Called on every accept and request.
    */
   private collectAfterBurst(): void {
-    if (this.acceptedSinceCollection < BURST_CONNECTIONS || this.collectionTimer !== undefined) return;
-    this.collectionTimer = setTimeout(() => {
-      this.collectionTimer = undefined;
-      if (this.sockets.size > 0) return;
-      this.acceptedSinceCollection = 0;
-      Bun.gc(true);
-      Bun.shrink();
-    }, COLLECT_AFTER_QUIET_MS);
-    this.collectionTimer.unref();
+    this.activitySinceCollection++;
+    this.lastActivity = Date.now();
+    if (this.activitySinceCollection < BURST_ACTIVITY || this.collectionTimer !== undefined) return;
+    const check = (delayMs: number): void => {
+      this.collectionTimer = setTimeout(() => {
+        const quietFor = Date.now() - this.lastActivity;
+        if (quietFor < COLLECT_AFTER_QUIET_MS) {
+          check(Math.max(COLLECT_AFTER_QUIET_MS - quietFor, 50));
+          return;
+        }
+        this.collectionTimer = undefined;
+        const activity = this.activitySinceCollection;
+        this.activitySinceCollection = 0;
+        const before = process.memoryUsage.rss();
+        Bun.gc(true);
+        Bun.shrink();
+        const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+        this.options.log.debug(`collected after a burst of ${activity} connections and requests: RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
+      }, delayMs);
+      this.collectionTimer.unref();
+    };
+    check(COLLECT_AFTER_QUIET_MS);
   }
 
   private refuseConnection(socket: Socket, limit: number): void {
