@@ -14,7 +14,9 @@ t.test('a burst of keep-alive requests is collected while a connection stays ope
   const daemon = await startTestDaemon();
   t.teardown(() => daemon.dispose());
   const held = await openConnection(daemon.socket);
-  t.teardown(() => held.destroy());
+  t.teardown(() => {
+    held.destroy();
+  });
   // 2,000 GETs over 16 keep-alive connections: only 16 accepts, so requests must count too.
   const result = spawnSync('node', [join(REPO, 'bench', 'load-client.mjs'), daemon.socket, '/buildinfo', '16', '2000'], { encoding: 'utf8', timeout: 120_000 });
   t.equal(result.status, 0, 'the load client ran');
