@@ -79,8 +79,10 @@ t.test('a non-mgmt container gets 403 on mgmt routes and may signal', async (t) 
   t.same(results[1], { status: 403, body: '{"Error":"Request not sent from mgmt platform"}' }, 'pattern route text');
   t.equal(results[2]?.status, 403);
   t.equal(results[4]?.status, 200, 'signal ready accepted from its own container');
-  const host = callFrom(undefined, [['GET', '/containers']]);
-  t.match(host[0]?.body, /"name":"worker","group":"app","status":"READY"/, 'worker became READY');
+  // "worker" here is a bare cgroup, not a running container: the runtime applies the signal
+  // (READY), then finds no init and takes the container down for recovery, so the proof that the
+  // kernel attributed the signal to worker is the status change in the log, not a later listing.
+  t.match(daemon.log(), /container worker: READY/, 'the signal was applied to worker');
 });
 
 t.test('a cgroup named after no container of the running state is refused', async (t) => {
