@@ -14,7 +14,7 @@ import { lxcOverrides, type ContainerPaths } from './lxc-config.ts';
 import type { LxcContainerHandle } from '../native/lxc.ts';
 import { containerCgroupPids, containerInitPid, killContainerCgroups, removeStaleContainerCgroups, startInCleanCgroups } from './cgroups.ts';
 import { settledBy } from './deadlines.ts';
-import { configuredContainerNames, describeLoops, detachStrayLoops } from './leftovers.ts';
+import { configuredContainerNames, describeLoops, detachLoopsUntilGone, detachStrayLoops } from './leftovers.ts';
 import { mountOverlay, mountSquashfs, resetDirectory, unmountTree } from './mounts.ts';
 import { aliveTimeout, type ContainerController, type RunningSystem, type RuntimeInfoWriter } from './running-system.ts';
 import {
@@ -32,6 +32,9 @@ import {
 import { canChange, type PlatformStatus } from './status.ts';
 import { KeyedLock } from '../util/keyed-lock.ts';
 import { createPidfdWatcher } from '../native/pidfd.ts';
+
+/** How long a stop waits for the kernel to release this storage's loop devices after their unmount. */
+const LOOP_RELEASE_WAIT_MS = 3_000;
 
 /**
  * Tells the runtime when a process exits, from the kernel (the native pidfd watcher), so no
@@ -297,8 +300,9 @@ export class ContainerRuntime implements ContainerController {
     }
     const unmounted = await unmountTree(runtimeRoot);
     if (unmounted.length > 0) log.warn(`shutdown: unmounted leftovers ${unmounted.join(', ')}`);
-    const loops = await detachStrayLoops(this.options.layout.root);
-    if (loops.length > 0) log.warn(`shutdown: detached loop devices ${describeLoops(loops)}`);
+    const loops = await detachLoopsUntilGone(this.options.layout.root, Date.now() + LOOP_RELEASE_WAIT_MS);
+    if (loops.detached.length > 0) log.warn(`shutdown: detached loop devices ${describeLoops(loops.detached)}`);
+    if (loops.lingering.length > 0) log.error(`shutdown: loop devices still attached after ${LOOP_RELEASE_WAIT_MS} ms: ${describeLoops(loops.lingering)}`);
   }
 
   /**

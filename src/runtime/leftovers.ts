@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from './exec.ts';
 import { currentMounts, isBelow, type MountEntry } from './mounts.ts';
+import { sleep } from './deadlines.ts';
 
 export interface LoopDevice {
   /** `/dev/loopN` */
@@ -59,6 +60,22 @@ export async function detachStrayLoops(storageRoot: string): Promise<LoopDevice[
     if (result.code === 0) detached.push(loop);
   }
   return detached;
+}
+
+/**
+ * Detach this storage's unused loop devices until none is left or `deadline` (epoch ms) passes.
+ * The kernel releases an auto-clear loop device asynchronously after its last unmount (and a
+ * lazily unmounted one only once its last user goes), so one pass can miss a device that is
+ * still on its way out. Returns what was detached and what is still attached at the deadline.
+ */
+export async function detachLoopsUntilGone(storageRoot: string, deadline: number): Promise<{ detached: LoopDevice[]; lingering: LoopDevice[] }> {
+  const detached: LoopDevice[] = [];
+  for (;;) {
+    detached.push(...(await detachStrayLoops(storageRoot)));
+    const lingering = loopDevices().filter((loop) => isBelow(loop.backingFile.replace(/ \(deleted\)$/, ''), storageRoot));
+    if (lingering.length === 0 || Date.now() >= deadline) return { detached, lingering };
+    await sleep(50);
+  }
 }
 
 /** Names of the containers this lxcPath has configured (`<lxcPath>/<name>/`), from any run. */
