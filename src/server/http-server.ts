@@ -160,8 +160,10 @@ export class PvCtrlServer<S> {
         const activity = this.activitySinceCollection;
         this.activitySinceCollection = 0;
         const before = process.memoryUsage.rss();
+        // No Bun.shrink(): handing the heap back to the kernel made the next burst pay for
+        // regrowing it (GET throughput at c=16/64 fell by about a quarter in paired runs of
+        // bench/http.ts); the full collection alone returns what the burst left behind.
         Bun.gc(true);
-        Bun.shrink();
         const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
         this.options.log.debug(`collected after a burst of ${activity} connections and requests: RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
       }, delayMs);
