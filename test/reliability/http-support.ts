@@ -27,8 +27,24 @@ export function statusLines(raw: string): string[] {
   return raw.match(/HTTP\/1\.[01] \d{3} [^\r]*/g) ?? [];
 }
 
-/** Open a connection and wait until it is established (or failed). */
-export function openConnection(socketPath: string, timeoutMs = 5_000): Promise<Socket> {
+/**
+ * Open a connection, retrying a connect the kernel refuses because the listen backlog is full
+ * (a burst of a thousand connects can outrun accept while the daemon collects garbage); at most
+ * `attempts` tries, 20 ms apart. Other failures are not retried.
+ */
+export async function openConnection(socketPath: string, timeoutMs = 5_000, attempts = 50): Promise<Socket> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce(socketPath, timeoutMs);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= attempts || (code !== 'ECONNREFUSED' && code !== 'EAGAIN')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+function connectOnce(socketPath: string, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     const timer = setTimeout(() => reject(new Error('connect timed out')), timeoutMs);
