@@ -9,24 +9,14 @@ import t from 'tap';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { halfCloseExchange, rssMiB, statusLines } from './http-support.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const SEED = Number(process.env.PVCTRL_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CONNECTIONS = Number(process.env.PVCTRL_FUZZ_CONNECTIONS ?? 1000);
 const PARALLEL = 16;
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const random = prng(SEED);
+const random = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const int = (max: number): number => Math.floor(random() * max);
 const GOOD = (close: boolean): string => `GET /steps/current HTTP/1.1\r\nHost: localhost\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
