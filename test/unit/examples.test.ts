@@ -484,6 +484,8 @@ t.test('server init: serves, retries the ready signal until 200, stops on SIGTER
     'every attempt is a ready signal (besides the opted-in alive reports)',
   );
   t.match(init.stdout(), /ready signal attempt 1: HTTP\/1\.0 500 /, 'refused attempts are logged with the status line');
+  // The example prints a line, then appends it to its log file: wait for the file (bounded) too.
+  await waitFor('the ready line in the log file', () => existsSync(logfile) && /pv-example-server: ready signal accepted\n/.test(readFileSync(logfile, 'utf8')), 5_000);
   t.match(readFileSync(logfile, 'utf8'), /pv-example-server: ready signal accepted\n/, 'the log file gets the same lines');
   await sleep(1500);
   t.equal(readies().length, 3, 'stops signalling ready after the 200');
@@ -514,6 +516,7 @@ t.test('client init: keeps going without the socket, logs the hello once it appe
   const server = start([program, 'serve', sock]);
   await waitFor('a successful attempt', () => / ok: hello from pv-example-unix-server \d+ /.test(init.stdout()), 10_000);
   t.match(init.stdout(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /m, 'log lines are timestamped');
+  await waitFor('the hello in the log file', () => existsSync(logfile) && / ok: hello from pv-example-unix-server /.test(readFileSync(logfile, 'utf8')), 5_000);
   t.match(readFileSync(logfile, 'utf8'), / ok: hello from pv-example-unix-server /, 'the log file gets the same lines');
 
   server.proc.kill('SIGTERM');
