@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestDaemon } from '../helpers/daemon.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
-import { CONFIG_TEXT, attachStrace, copyOfTemplate, exited, restartAndCheck, stateText } from './crash-helpers.ts';
+import { CONFIG_TEXT, attachStrace, copyOfTemplate, exited, restartAndCheck, stateText, stopTracer } from './crash-helpers.ts';
 
 const RENAMES = 'rename,renameat,renameat2';
 const UNLINKS = 'unlink,unlinkat,rmdir';
@@ -29,7 +29,7 @@ async function killDuring(
     tracer = await attachStrace(daemon.process.pid ?? 0, ['-e', `trace=${syscalls}`, '-e', `inject=${syscalls}:signal=KILL:when=${nth}`], join(dir, 'strace.out'));
     await operation(daemon.socket).catch(() => undefined);
     const end = await exited(daemon.process, 20_000);
-    await exited(tracer, 10_000);
+    await stopTracer(tracer);
     if (end.signal !== 'SIGKILL') return [`daemon was not killed (exit ${end.code}); fewer than ${nth} calls of ${syscalls}?`];
     return (await restartAndCheck(dir, expect)).problems;
   } finally {

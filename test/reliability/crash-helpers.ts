@@ -138,3 +138,17 @@ export async function attachStrace(pid: number, args: string[], outputFile: stri
   await waitFor('strace attached', async () => (/attached/.test(stderr) ? true : undefined), 10_000);
   return tracer;
 }
+
+/**
+ * strace normally ends by itself once its tracee is gone. Under load it once stayed behind for
+ * over 10 s after the daemon had been reaped (CI, 1 run in many); what the test checks is the
+ * storage after the kill, so a tracer that lingers is stopped instead of failing the test.
+ */
+export async function stopTracer(tracer: ChildProcess): Promise<void> {
+  try {
+    await exited(tracer, 10_000);
+  } catch {
+    tracer.kill('SIGKILL');
+    await exited(tracer, 5_000);
+  }
+}

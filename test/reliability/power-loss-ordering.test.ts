@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
-import { CONFIG_TEXT, attachStrace, exited, stateText } from './crash-helpers.ts';
+import { CONFIG_TEXT, attachStrace, stateText, stopTracer } from './crash-helpers.ts';
 
 const SYSCALLS = 'write,pwrite64,writev,pwritev,pwritev2,fsync,fdatasync,rename,renameat,renameat2';
 
@@ -30,7 +30,7 @@ async function traced(operation: () => Promise<unknown>): Promise<string[]> {
     await operation();
   } finally {
     tracer?.kill('SIGINT');
-    if (tracer !== undefined) await exited(tracer, 10_000);
+    if (tracer !== undefined) await stopTracer(tracer);
   }
   const text = readFileSync(output, 'utf8');
   rmSync(output, { force: true });
