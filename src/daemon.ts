@@ -29,6 +29,7 @@ import { CommandQueue } from './runtime/commands.ts';
 import { EventBus } from './events/index.ts';
 import { StatusEvents } from './runtime/status-events.ts';
 import { SshServer } from './runtime/ssh.ts';
+import { HelperRecords } from './runtime/helper-records.ts';
 import { Updater } from './runtime/updater.ts';
 import type { GcReport } from './storage/gc.ts';
 import { CallerResolver, detectCgroupMode, unifiedCgroupPath } from './server/caller.ts';
@@ -115,6 +116,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const recovered = await recoverInterruptedDeploys(layout);
   if (recovered.restored.length > 0) log.warn(`restored revisions interrupted mid-deploy: ${recovered.restored.join(', ')}`);
   log.info(`storage ${layout.root}${init.created ? ' (initialised)' : ''}, run dir ${layout.runDir}; swept ${init.sweptTempFiles} stale temp files`);
+  // Helpers a killed predecessor left running would otherwise run beside ours (runtime/helper-records.ts).
+  const helpers = new HelperRecords(layout.runDir, log);
+  await helpers.sweep();
 
   const reservedPercent = (): number => config.getInt('PV_STORAGE_GC_RESERVED');
   const realFree = (): number => measureSpace(layout.root, reservedPercent()).realFree;
@@ -164,13 +168,14 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const drivers = new KernelDrivers((alias) => driverAlias(system, alias), createKmodBackend(log, options.env ?? process.env), log, (key) => userMeta.get(key), events);
   const daemons = new DaemonSupervisor({
     log,
+    registry: helpers,
     onEvent: (event) => {
       if (event.type === 'spawn') events.publish({ daemon: { name: event.name, action: 'started' } });
       else events.publish({ daemon: { name: event.name, action: event.respawnInMs === undefined ? 'stopped' : 'exited', ...(event.code !== null ? { exitCode: event.code } : {}), ...(event.signal !== null ? { signal: event.signal } : {}) } });
     },
   });
   daemons.register(xconnectDaemonSpec(layout.socket, options.env ?? process.env));
-  const ssh = new SshServer({ keyDir: join(layout.root, 'cache', 'dropbear'), port: sshPort(options.env ?? process.env), log });
+  const ssh = new SshServer({ keyDir: join(layout.root, 'cache', 'dropbear'), port: sshPort(options.env ?? process.env), log, registry: helpers });
   const collectGarbage = (): GcReport => {
     const keep = revisionsToKeep({
       running: system.revision ?? revision,

@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import { notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SerialQueue } from '../util/keyed-lock.ts';
+import type { HelperRegistry } from './helper-records.ts';
 
 /** One helper as `GET /daemons` lists it. */
 export interface DaemonView {
@@ -71,6 +72,8 @@ export interface SupervisorOptions {
   readonly policy?: Partial<RespawnPolicy>;
   /** Observation point for tests and metrics; must not throw. */
   readonly onEvent?: (event: DaemonEvent) => void;
+  /** Where running helpers are recorded, so a restarted pv-ctrl can end what a killed one left. */
+  readonly registry?: HelperRegistry;
 }
 
 /** Long output lines are cut so one runaway helper cannot grow our memory without bound. */
@@ -182,6 +185,7 @@ class SupervisedDaemon {
     this.startedAt = Date.now();
     if (child.pid === undefined) return;
     this.pid = child.pid;
+    this.options.registry?.started(spec.name, child.pid);
     this.forward(child.stdout, 'out');
     this.forward(child.stderr, 'err');
     log.info(`daemon ${spec.name}: started (pid ${child.pid})`);
@@ -193,6 +197,7 @@ class SupervisedDaemon {
     const pid = child?.pid ?? 0;
     if (child !== undefined && this.child !== child) return;
     this.child = undefined;
+    if (pid > 0) this.options.registry?.ended(spec.name, pid);
     const how = error !== undefined ? `failed: ${error.message}` : signal !== null ? `killed by ${signal}` : `exited with ${code}`;
     let respawnInMs: number | undefined;
     if (this.respawn) {

@@ -9,6 +9,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import { execChecked } from './exec.ts';
+import type { HelperRegistry } from './helper-records.ts';
+
+const SSH_HELPER_NAME = 'dropbear';
 
 export interface SshOptions {
   keyDir: string;
@@ -17,6 +20,8 @@ export interface SshOptions {
   /** dropbear binary (Debian: dropbear-bin). */
   dropbear?: string;
   dropbearkey?: string;
+  /** Where the running server is recorded, so a restarted pv-ctrl can end what a killed one left. */
+  registry?: HelperRegistry;
 }
 
 export class SshServer {
@@ -48,9 +53,11 @@ export class SshServer {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.child = child;
+    if (child.pid !== undefined) this.options.registry?.started(SSH_HELPER_NAME, child.pid);
     child.stderr?.on('data', (chunk: Buffer) => this.options.log.debug(`dropbear: ${chunk.toString().trim()}`));
     child.once('error', (error) => this.options.log.error(`ssh server: ${error.message}`));
     child.once('exit', (code, signal) => {
+      if (child.pid !== undefined) this.options.registry?.ended(SSH_HELPER_NAME, child.pid);
       if (this.child === child) this.child = undefined;
       if (!this.wanted) return;
       // Unexpected exit while enabled: try again, but never in a tight loop.
