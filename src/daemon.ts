@@ -8,7 +8,10 @@ import type { Services } from './services.ts';
 import { buildRouter } from './api/routes.ts';
 import { PvConfig } from './config/index.ts';
 import { APPENGINE_CONFIG_TEXT } from './config/appengine-defaults.ts';
-import { createLogger, type LogLevel, type Logger } from './log.ts';
+import { createLogger, type LogFormat, type LogLevel, type Logger } from './log.ts';
+import { metricsEnabled, PvCtrlMetrics } from './metrics/pvctrl.ts';
+import { createRequestObserver } from './metrics/request-observer.ts';
+import { metricSourcesOf } from './metrics/sources.ts';
 import { kernelPeerCredentials, pidfdPid } from './native/index.ts';
 import { deviceFacts, storageJson } from './runtime/device-info.ts';
 import { DaemonSupervisor } from './runtime/daemons.ts';
@@ -53,6 +56,8 @@ export interface DaemonOptions {
   configFile?: string;
   pvtxDir?: string;
   logLevel?: LogLevel;
+  /** `--log-format` / PV_LOG_FORMAT / JOURNAL_STREAM, resolved by main.ts (src/log.ts). */
+  logFormat?: LogFormat;
   /** Listener limits (`--max-connections`, `--idle-timeout`); server defaults otherwise. */
   connectionLimits?: ConnectionLimits;
   env?: Readonly<Record<string, string | undefined>>;
@@ -108,7 +113,7 @@ export function stateParseOptions(config: PvConfig): ParseOptions {
 }
 
 export async function startDaemon(options: DaemonOptions = {}): Promise<RunningDaemon> {
-  const log = createLogger(options.logLevel ?? 'info');
+  const log = createLogger(options.logLevel ?? 'info', undefined, options.logFormat ?? 'text');
   const config = loadConfig(options, log);
   const paths = resolvePaths(options, config);
   const layout = storageLayout({ storage: paths.storage, runDir: paths.runDir, userMetaDir: paths.userMeta, deviceMetaDir: paths.deviceMeta });
@@ -160,16 +165,17 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   system.load(revision, parsed.state);
   if (!existsSync(join(steps.directory(revision), '.pvr', 'config'))) await deployInstalledRevision(layout, revision);
 
-  const facts = deviceFacts({ version: VERSION, revision, mode: 'local' });
-  for (const [key, value] of Object.entries(facts)) deviceMeta.set(key, value);
-  deviceMeta.set('storage', storageJson(measureSpace(layout.root, reservedPercent())));
-  deviceMeta.set('pantavisor.status', system.revisionStatus());
-
   const drivers = new KernelDrivers((alias) => driverAlias(system, alias), createKmodBackend(log, options.env ?? process.env), log, (key) => userMeta.get(key), events);
+  // Scrape-time values are read from their owners; the server is asked once it exists.
+  const metrics: PvCtrlMetrics = new PvCtrlMetrics(
+    metricSourcesOf({ system, updater, steps, objects, daemons: { list: () => daemons.list() }, events, openConnections: (): number => server.openConnections }),
+    metricsEnabled(options.env ?? process.env),
+  );
   const daemons = new DaemonSupervisor({
     log,
     registry: helpers,
     onEvent: (event) => {
+      if (event.type === 'spawn') metrics.daemonSpawned(event.name);
       if (event.type === 'spawn') events.publish({ daemon: { name: event.name, action: 'started' } });
       else events.publish({ daemon: { name: event.name, action: event.respawnInMs === undefined ? 'stopped' : 'exited', ...(event.code !== null ? { exitCode: event.code } : {}), ...(event.signal !== null ? { signal: event.signal } : {}) } });
     },
@@ -218,6 +224,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     daemons,
     commands,
     events,
+    metrics,
     buildInfo: `${VERSION}\nruntime: bun ${Bun.version}\n`,
     log,
     verifyState: (text) => {
@@ -245,10 +252,17 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     log,
     credentials: kernelPeerCredentials,
     identify: (peer) => resolver.resolve(peer, system),
+    observe: createRequestObserver({ metrics, log, logReads: (options.logLevel ?? 'info') === 'debug' }),
     ...options.connectionLimits,
   });
   await server.listen();
   await verifyCredentialsComeBack(layout.socket);
+  // After the first answers, as the reference writes them once the revision runs (spec §10.5):
+  // gathering and durably writing a dozen facts is most of a restart's time before the socket.
+  const facts = deviceFacts({ version: VERSION, revision, mode: 'local' });
+  for (const [key, value] of Object.entries(facts)) deviceMeta.set(key, value);
+  deviceMeta.set('storage', storageJson(measureSpace(layout.root, reservedPercent())));
+  deviceMeta.set('pantavisor.status', system.revisionStatus());
   log.info(`listening on ${layout.socket} (cgroup mode ${mode}, revision ${revision})`);
   armFaultPoints();
   // Helpers talk to the socket, so they start once it answers; they stop first, while it still does.
@@ -275,6 +289,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
         onStatusChange: (name, status, from) => {
           deviceMeta.set('pantavisor.status', system.revisionStatus());
           statusEvents.containerChanged(name, status, from);
+          metrics.containerStatusChanged(name, status);
         },
       });
       system.attachController(runtime);
