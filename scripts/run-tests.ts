@@ -1,9 +1,11 @@
 /**
  * Runs every test file as its own Bun process (tap 16 prints TAP), reads the TAP through
- * tap-parser, and ends with the line CI reads: `N passed, N failed`.
+ * tap-parser, then the API contract check (test/contract/responses.check.ts) over the answers
+ * the files recorded, and ends with the line CI reads: `N passed, N failed`.
  * Usage: bun scripts/run-tests.ts [file or folder ...]   (default: test/unit test/integration test/reliability test/acceptance)
  */
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 // tap-parser ships no types; its event surface is small and described here.
@@ -35,7 +37,14 @@ function collect(path: string): string[] {
     });
 }
 
-async function runFile(file: string): Promise<{ passed: number; failed: number; skipped: number; failures: string[] }> {
+// The API contract (test/contract/responses.check.ts): every file records the daemon's answers
+// here, and the check runs last over all of them; coverage of every documented status only
+// means something when the whole suite ran.
+const contractDir = mkdtempSync(join(tmpdir(), 'pvctrl-contract-'));
+const contractCheck = join(root, 'test', 'contract', 'responses.check.ts');
+const wholeSuite = targets.length === 0;
+
+async function runFile(file: string, env: Record<string, string> = {}): Promise<{ passed: number; failed: number; skipped: number; failures: string[] }> {
   const result = { passed: 0, failed: 0, skipped: 0, failures: [] as string[] };
   const parser = new TapParser();
   parser.on('assert', (point: TapAssert) => {
@@ -46,7 +55,17 @@ async function runFile(file: string): Promise<{ passed: number; failed: number; 
       result.failures.push(point.name);
     }
   });
-  const child = spawn(bun, [file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TAP_TIMEOUT: '0' } });
+  const child = spawn(bun, [file], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      TAP_TIMEOUT: '0',
+      PVCTRL_CONTRACT_DIR: contractDir,
+      PVCTRL_CONTRACT_SOURCE: relative(root, file),
+      ...env,
+    },
+  });
   const output: string[] = [];
   child.stdout.on('data', (chunk: Buffer) => {
     output.push(chunk.toString());
@@ -69,9 +88,13 @@ const files = (targets.length > 0 ? targets : defaults).flatMap(collect);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const file of files) {
+const runs: [string, Record<string, string>][] = [
+  ...files.map((file): [string, Record<string, string>] => [file, {}]),
+  [contractCheck, wholeSuite || process.env.PVCTRL_CONTRACT_COVERAGE === '1' ? { PVCTRL_CONTRACT_COVERAGE: '1' } : {}],
+];
+for (const [file, env] of runs) {
   const started = Date.now();
-  const result = await runFile(file);
+  const result = await runFile(file, env);
   passed += result.passed;
   failed += result.failed;
   skipped += result.skipped;
@@ -79,5 +102,6 @@ for (const file of files) {
   process.stdout.write(`${mark} ${relative(root, file)}: ${result.passed} passed, ${result.failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   for (const name of result.failures) process.stdout.write(`       ✗ ${name}\n`);
 }
+rmSync(contractDir, { recursive: true, force: true });
 process.stdout.write(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`);
 process.exit(failed > 0 ? 1 : 0);

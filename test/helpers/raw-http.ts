@@ -1,5 +1,6 @@
 /** Byte-exact HTTP over the Unix socket, for tests that check what goes over the wire. */
 import { createConnection } from 'node:net';
+import { recordExchange } from './contract-recorder.ts';
 
 export interface RawResponse {
   status: number;
@@ -78,5 +79,9 @@ export async function rawRequest(
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('')}\r\n`;
   const raw = await rawExchange(socketPath, body === undefined ? head : Buffer.concat([Buffer.from(head), body]), options.idleMs);
-  return parseResponse(raw);
+  const response = parseResponse(raw);
+  if (!response.closedWithoutAnswer) {
+    recordExchange({ method, target: path, status: response.status, contentType: response.headers['content-type'] ?? '', body: Buffer.from(response.body, 'latin1') });
+  }
+  return response;
 }
