@@ -9,7 +9,8 @@ cd "$top"
 packages=(cmake g++ make python3 libssl-dev pkg-config tar gzip curl
   lxc lxc-dev libkmod-dev kmod busybox-static squashfs-tools qemu-user-static dropbear-bin
   g++-aarch64-linux-gnu
-  netcat-openbsd strace protobuf-compiler)
+  netcat-openbsd strace protobuf-compiler
+  prometheus)  # promtool checks GET /metrics (test/integration/metrics.test.ts)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -2,7 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { startDaemon, VERSION } from './daemon.ts';
-import type { LogLevel } from './log.ts';
+import { fstatSync } from 'node:fs';
+import { chooseLogFormat, type LogLevel } from './log.ts';
 import { resolveConnectionLimits } from './server/limits.ts';
 
 import { EXIT_POWEROFF, EXIT_REBOOT } from './exit-codes.ts';
@@ -13,6 +14,8 @@ const USAGE = `Usage: pv-ctrl [options]
   --config FILE    pantavisor.config file (KEY=value lines)
   --pvtx-dir DIR   folder of *.pvrexport.tgz installed on first boot
   --log-level L    error | warn | info | debug (default info)
+  --log-format F   text | journal | json (default: journal when stderr is JOURNAL_STREAM, else
+                   text; env PV_LOG_FORMAT)
   --max-connections N      open connections served at once; beyond, 503 and close (default 1024,
                            env PVCTRL_MAX_CONNECTIONS)
   --idle-timeout SECONDS   close keep-alive connections idle this long (default 300, env PVCTRL_IDLE_TIMEOUT)
@@ -27,6 +30,7 @@ async function main(): Promise<number> {
       config: { type: 'string' },
       'pvtx-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       'max-connections': { type: 'string' },
       'idle-timeout': { type: 'string' },
       version: { type: 'boolean' },
@@ -45,6 +49,18 @@ async function main(): Promise<number> {
   const logLevel = (values['log-level'] ?? process.env.PV_CTRL_LOG_LEVEL ?? 'info') as LogLevel;
   if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) {
     process.stderr.write(`pv-ctrl: unknown log level ${logLevel}\n`);
+    return 2;
+  }
+  const logFormat = chooseLogFormat(values['log-format'], process.env, () => {
+    try {
+      const stats = fstatSync(2, { bigint: true });
+      return { dev: stats.dev, ino: stats.ino };
+    } catch {
+      return undefined;
+    }
+  });
+  if (logFormat === undefined) {
+    process.stderr.write(`pv-ctrl: unknown log format ${values['log-format'] ?? process.env.PV_LOG_FORMAT}\n`);
     return 2;
   }
   const limits = resolveConnectionLimits({ maxConnections: values['max-connections'], idleTimeout: values['idle-timeout'] }, process.env);
@@ -72,6 +88,7 @@ async function main(): Promise<number> {
     ...(values.config !== undefined ? { configFile: values.config } : {}),
     ...(values['pvtx-dir'] !== undefined ? { pvtxDir: values['pvtx-dir'] } : {}),
     logLevel,
+    logFormat,
     connectionLimits: limits.limits,
   });
   return await new Promise<number>((resolve) => {

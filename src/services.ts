@@ -18,6 +18,7 @@ import type { Logger } from './log.ts';
 import type { CommandQueue } from './runtime/commands.ts';
 import type { DaemonView } from './runtime/daemons.ts';
 import type { EventBus } from './events/index.ts';
+import type { PvCtrlMetrics } from './metrics/pvctrl.ts';
 
 export type { DaemonView };
 
@@ -46,6 +47,8 @@ export interface Services {
   readonly commands: CommandQueue;
   /** The event stream (GET /events) and where every change is published. */
   readonly events: EventBus;
+  /** GET /metrics, and what handlers count (object uploads). */
+  readonly metrics: PvCtrlMetrics;
   readonly buildInfo: string;
   readonly log: Logger;
   /** Validate a state JSON the way `PUT /steps/locals/{}` must (spec §6.5). */

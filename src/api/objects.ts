@@ -25,7 +25,7 @@ export const putObject: Handler = async (request, services) => {
     return ok();
   }
   objects.admit(body.declaredLength);
-  const started = Date.now();
+  const started = performance.now();
   const progress = (received: number): void => log.debug(`object ${sha}: incoming data: ${received}`);
   // Large bodies skip Bun's parser: read, hashed and written natively from the connection.
   const direct = objects.prefersFdIngest(body.declaredLength) ? await body.takeOver() : undefined;
@@ -39,7 +39,9 @@ export const putObject: Handler = async (request, services) => {
     }
   }
   const size = objects.sizeOf(sha) ?? 0;
-  log.info(`object ${sha} stored (${size} bytes, ${Date.now() - started} ms): upload done`);
+  const seconds = (performance.now() - started) / 1000;
+  services.metrics.objectIngested(direct === undefined ? 'js' : 'native', size, seconds);
+  log.info(`object ${sha} stored (${size} bytes, ${Math.round(seconds * 1000)} ms): upload done`);
   services.events.publish({ object: { sha, action: 'stored', size } });
   return ok();
 };

@@ -50,6 +50,9 @@ const STATUS: Readonly<Record<PlatformStatus, StatusTraits>> = {
   STOPPED: { rank: 1, progress: 0, up: false, down: true, transient: false, next: ['MOUNTED', 'RECOVERING', 'READY', 'STOPPING'] },
 };
 
+/** Every status, in the table's order (e.g. one metrics gauge per container and status). */
+export const PLATFORM_STATUSES = Object.keys(STATUS) as readonly PlatformStatus[];
+
 const GOAL_PROGRESS: Readonly<Record<StatusGoal, number>> = { MOUNTED: 1, STARTED: 2, READY: 3 };
 
 /** Whether the runtime may move a container from `from` to `to` (a no-op change is always fine). */

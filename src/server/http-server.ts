@@ -14,7 +14,8 @@ import type { CallerLookup, PeerIdentity } from './caller.ts';
 import { sendApiResponse, sendError, sendPvError, tooManyConnectionsReply, unsupportedProtocolReply } from './respond.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './limits.ts';
 import type { Router, RouteMatch } from './router.ts';
-import type { ApiRequest } from './types.ts';
+import { UNMATCHED_ROUTE, type ApiRequest, type FinishedRequest, type RequestObserver } from './types.ts';
+import type { Caller } from './caller.ts';
 
 export interface PeerCredentialSource {
   /** Credentials of the peer behind a connected socket fd; throws when they cannot be read. */
@@ -38,6 +39,8 @@ export interface ServerOptions<S> {
   maxConnections?: number;
   /** A connection idle between requests this long is closed (default DEFAULT_IDLE_TIMEOUT_MS). */
   idleTimeoutMs?: number;
+  /** Told once about every request when it is over (metrics, audit log); the server knows neither. */
+  observe?: RequestObserver;
 }
 
 /** Refusals at the connection limit are logged at most this often (a flood must not flood the log). */
@@ -98,6 +101,11 @@ export class PvCtrlServer<S> {
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.inFlight]).then(() => undefined), deadline]);
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** Connections open now (accepted, identified, not yet closed). */
+  get openConnections(): number {
+    return this.sockets.size;
   }
 
   private track(work: Promise<void>): void {
@@ -214,9 +222,14 @@ export class PvCtrlServer<S> {
 
   private async handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
     const socket = req.socket;
-    // The gate lets the next pipelined request into the parser only once this answer is out.
-    res.once('finish', () => gateOf(socket)?.answered());
     const peer = this.peers.get(socket);
+    const record = new RequestRecord(req.method ?? '', req.url ?? '/', peer?.pid ?? -1);
+    // The gate lets the next pipelined request into the parser only once this answer is out.
+    res.once('finish', () => {
+      gateOf(socket)?.answered();
+      this.finished(record, res);
+    });
+    res.once('close', () => this.finished(record, res));
     if (peer === undefined) {
       socket.destroy();
       return;
@@ -246,6 +259,8 @@ export class PvCtrlServer<S> {
         return result.ok ? { ok: true, caller: result.caller } : { ok: false };
       });
       if (lookup !== undefined && !lookup.ok) log.warn(`cannot identify caller pid ${peer.pid}: ${lookup.reason}`);
+      if (lookup?.ok === true) record.caller = lookup.caller;
+      if (match.kind !== 'unknown') record.route = match.kind === 'dispatch' ? match.route.path : (match.pattern ?? UNMATCHED_ROUTE);
       if (match.kind === 'unknown') {
         await this.refuse(res, body, expectsContinue, 400, `unknown endpoint: ${rawTarget}`);
         return;
@@ -289,6 +304,20 @@ export class PvCtrlServer<S> {
       }
       log.error(`${method} ${rawTarget}: unexpected failure: ${(error as Error).stack ?? String(error)}`);
       sendError(res, 500, 'Internal error');
+    }
+  }
+
+  private finished(record: RequestRecord, res: ServerResponse): void {
+    if (record.reported) return;
+    record.reported = true;
+    const observe = this.options.observe;
+    if (observe === undefined) return;
+    record.status = res.headersSent ? res.statusCode : 0;
+    record.seconds = (performance.now() - record.started) / 1000;
+    try {
+      observe(record);
+    } catch (error) {
+      this.options.log.error(`request observer failed: ${(error as Error).message}`);
     }
   }
 
@@ -336,6 +365,21 @@ function closeAfterAnswer(res: ServerResponse, body: IncomingBody): void {
   res.once('finish', () => {
     if (!socket.destroyed && !socket.writableEnded) socket.destroySoon();
   });
+}
+
+/** What the observer is told about a request; filled in as the request is routed and answered. */
+class RequestRecord implements FinishedRequest {
+  route = UNMATCHED_ROUTE;
+  status = 0;
+  seconds = 0;
+  caller: Caller | undefined = undefined;
+  reported = false;
+  readonly started = performance.now();
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    readonly pid: number,
+  ) {}
 }
 
 /** Missing or empty Host is fine (HTTP/1.0); otherwise it must be `localhost`, any port. */

@@ -25,7 +25,8 @@ interface CompiledPattern<S> extends RouteSpec<S> {
 
 export type RouteMatch<S> =
   | { kind: 'dispatch'; route: RouteSpec<S>; params: string[] }
-  | { kind: 'error'; status: 400 | 403 | 500; message: string }
+  /** `pattern`: the route the path matched when one did (for request metrics and logs). */
+  | { kind: 'error'; status: 400 | 403 | 500; message: string; pattern?: string }
   | { kind: 'unknown' };
 
 export const MESSAGES = {
@@ -72,25 +73,26 @@ export class Router<S> {
     const exact = this.exact.get(decodedPath);
     if (exact !== undefined) {
       const who = identify();
-      if (!who.ok) return { kind: 'error', status: 500, message: MESSAGES.exactUnknownCaller };
-      if (!exact.methods.includes(method as Method)) return { kind: 'error', status: 400, message: MESSAGES.methodNotSupported };
-      if (exact.mgmt && !who.caller.privileged) return { kind: 'error', status: 403, message: MESSAGES.exactNotMgmt };
+      const pattern = exact.path;
+      if (!who.ok) return { kind: 'error', status: 500, message: MESSAGES.exactUnknownCaller, pattern };
+      if (!exact.methods.includes(method as Method)) return { kind: 'error', status: 400, message: MESSAGES.methodNotSupported, pattern };
+      if (exact.mgmt && !who.caller.privileged) return { kind: 'error', status: 403, message: MESSAGES.exactNotMgmt, pattern };
       return { kind: 'dispatch', route: exact, params: [] };
     }
     const segments = splitSegments(rawPath);
-    let methodError = false;
-    let mgmtError = false;
+    let methodError: string | undefined;
+    let mgmtError: string | undefined;
     for (const pattern of this.patterns) {
       const params = matchSegments(pattern.segments, segments);
       if (params === undefined) continue;
       const who = identify();
-      if (!who.ok) return { kind: 'error', status: 500, message: MESSAGES.patternUnknownCaller };
+      if (!who.ok) return { kind: 'error', status: 500, message: MESSAGES.patternUnknownCaller, pattern: pattern.path };
       if (!pattern.methods.includes(method as Method)) {
-        methodError = true;
+        methodError ??= pattern.path;
         continue;
       }
       if (pattern.mgmt && !who.caller.privileged) {
-        mgmtError = true;
+        mgmtError ??= pattern.path;
         continue;
       }
       return { kind: 'dispatch', route: pattern, params };
@@ -98,8 +100,8 @@ export class Router<S> {
     // The reference let whichever error came last win, so a non-mgmt GET /objects/<sha> got
     // "method not supported" from the PUT entry; a route that exists for this method but not for
     // this caller is a 403.
-    if (mgmtError) return { kind: 'error', status: 403, message: MESSAGES.patternNotMgmt };
-    if (methodError) return { kind: 'error', status: 400, message: MESSAGES.methodNotSupported };
+    if (mgmtError !== undefined) return { kind: 'error', status: 403, message: MESSAGES.patternNotMgmt, pattern: mgmtError };
+    if (methodError !== undefined) return { kind: 'error', status: 400, message: MESSAGES.methodNotSupported, pattern: methodError };
     return { kind: 'unknown' };
   }
 }

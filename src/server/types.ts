@@ -62,11 +62,20 @@ export type ApiResponse =
   /** 200 and a body that lasts until `open`'s producer ends it or the client goes (GET /events). */
   | { type: 'stream'; contentType: string; open(channel: StreamChannel): void };
 
+/** How a long-lived body delimits its bytes: the producer frames once per framing and shares the bytes. */
+export interface BodyFraming {
+  /** `chunked` (HTTP/1.1) or `none` (HTTP/1.0: the body ends with the connection). */
+  readonly name: 'chunked' | 'none';
+  frame(payload: Buffer): Buffer;
+}
+
 /**
  * The body of a long-lived response. `write` returning false means the connection's buffer is
  * full: the producer holds further bytes (bounded, its own) until `onDrain` fires.
  */
 export interface StreamChannel {
+  readonly framing: BodyFraming;
+  /** Whole frames of `framing` (one or more), written to the connection as they are. */
   write(bytes: Buffer): boolean;
   /**
    * End the body after what was written. The connection then carries the next request, or,
@@ -82,3 +91,29 @@ export interface StreamChannel {
 
 export const ok = (): ApiResponse => ({ type: 'empty' });
 export const json = (text: string): ApiResponse => ({ type: 'json', text });
+
+/** The route label of a request no route matched (the raw path is never a label: it is unbounded). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * One request, as the listener reports it to its observer once it is over (answered, or the
+ * client went away first). The observer must not keep it.
+ */
+export interface FinishedRequest {
+  readonly method: string;
+  /** The pattern of the route the path matched (`/objects/{}`), or UNMATCHED_ROUTE. */
+  readonly route: string;
+  /** Request-target as sent (for logs only). */
+  readonly target: string;
+  /** Status sent; 0 when no answer was sent (the client went away, or the connection was dropped). */
+  readonly status: number;
+  /** From the request's arrival to its last byte handed to the connection. */
+  readonly seconds: number;
+  /** Undefined when the caller could not be identified. */
+  readonly caller: Caller | undefined;
+  /** The peer's pid from the kernel (also when the caller could not be identified). */
+  readonly pid: number;
+}
+
+/** Called once per finished request; must not throw (a throw is logged and dropped). */
+export type RequestObserver = (request: FinishedRequest) => void;

@@ -3,7 +3,7 @@
  * for integration and acceptance tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,6 +31,8 @@ export interface DaemonLaunch {
   configText?: string;
   env?: Record<string, string>;
   args?: string[];
+  /** Set JOURNAL_STREAM to the log file's `<dev>:<inode>`, as systemd does when stderr is the journal. */
+  journalStream?: boolean;
 }
 
 export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDaemon> {
@@ -47,7 +49,12 @@ export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDa
   // The log goes to a file, not a pipe: tests block in spawnSync and must never stall the daemon.
   const logFile = join(dir, `pv-ctrl.${Date.now()}.log`);
   const logFd = openSync(logFile, 'a');
-  const child = spawn(PV_CTRL, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...launch.env } });
+  const journal: Record<string, string> = {};
+  if (launch.journalStream === true) {
+    const stats = fstatSync(logFd, { bigint: true });
+    journal.JOURNAL_STREAM = `${stats.dev}:${stats.ino}`;
+  }
+  const child = spawn(PV_CTRL, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, ...launch.env, ...journal } });
   closeSync(logFd);
   const output = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
