@@ -2,9 +2,10 @@
  * The event bus behind GET /events: one `publish` (sequence number, time), a bounded ring of
  * recent events for resuming, and subscribers that each have a bounded buffer.
  *
- * `publish` never throws into the publisher and does no I/O: it queues the event (encoded once
- * per format, however many subscribers) and one flush at the end of the event-loop turn writes
- * each subscriber's events in one write. A subscriber whose connection stops taking bytes
+ * `publish` never throws into the publisher and does no I/O: it queues the event (encoded and
+ * framed once per format and body framing, however many subscribers) and one flush, once the
+ * publisher's synchronous work is over (a microtask), writes each subscriber's events in one
+ * write. A subscriber whose connection stops taking bytes
  * buffers up to its cap; past it, the buffer is dropped, an `overflow` event is written where it
  * can still be, and the subscriber is closed. So a stalled reader costs at most its cap, and
  * never delays anyone else. A replay (`since`) is read from the ring as the connection takes
@@ -23,9 +24,25 @@ export const DEFAULT_SUBSCRIBER_BUFFER = 256 * 1024;
  */
 const OVERFLOW_CLOSE_GRACE_MS = 30_000;
 
+/**
+ * How a stream's body delimits what is written (HTTP/1.1 chunks, or nothing for HTTP/1.0). Every
+ * write must be whole frames: the bus frames each event once per framing, and concatenated
+ * frames are still whole frames.
+ */
+export interface BodyFraming {
+  /** Names the framing in the per-event cache. */
+  readonly name: string;
+  frame(payload: Buffer): Buffer;
+}
+
+/** Bytes as they are: a body delimited by the connection's close (and the unit tests' sinks). */
+export const UNFRAMED: BodyFraming = { name: 'none', frame: (payload) => payload };
+
 /** Where a subscriber's bytes go: the response body of its stream (src/server/types.ts StreamChannel). */
 export interface EventSink {
-  /** False when the connection's buffer is full: hold further bytes until `drained` is called. */
+  /** How `write`'s bytes must be framed (default UNFRAMED). */
+  readonly framing?: BodyFraming;
+  /** Framed bytes. False when the connection's buffer is full: hold further bytes until `drained` is called. */
   write(bytes: Buffer): boolean;
   /** End the stream after what was written; with `closeConnection`, close the connection after it. */
   end(closeConnection?: boolean): void;
@@ -63,10 +80,18 @@ const REPLAY_BATCH_BYTES = 64 * 1024;
 
 /** One event's encodings, made once however many subscribers take it. */
 class Encoded {
-  private readonly cache: Partial<Record<EventFormat, Buffer>> = {};
+  private readonly payloads: Partial<Record<EventFormat, Buffer>> = {};
+  /** Framed encodings by `encodingKey`: at most formats × framings in use (a handful). */
+  private readonly framed = new Map<string, Buffer>();
   constructor(readonly event: PvEvent) {}
-  in(format: EventFormat): Buffer {
-    return (this.cache[format] ??= encodeEvent(this.event, format));
+  in(format: EventFormat, framing: BodyFraming, key: string): Buffer {
+    let bytes = this.framed.get(key);
+    if (bytes === undefined) {
+      const payload = (this.payloads[format] ??= encodeEvent(this.event, format));
+      bytes = framing.frame(payload);
+      this.framed.set(key, bytes);
+    }
+    return bytes;
   }
 }
 
@@ -153,18 +178,26 @@ export class EventBus implements EventPublisher {
     return this.now();
   }
 
-  /** Write `subscription`'s pending events at the end of this event-loop turn (one write each). */
+  /**
+   * Write `subscription`'s pending events once the publisher's synchronous work is done (one
+   * write each, whatever it published meanwhile). A microtask, not the end of the event-loop
+   * turn: the turn may still hold other requests (a durable write's fsyncs), and every event
+   * would wait for them.
+   */
   schedule(subscription: Subscription): void {
     this.dirty.add(subscription);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      const due = [...this.dirty];
-      this.dirty.clear();
-      for (const subscriber of due) subscriber.flush();
-    });
+    queueMicrotask(this.flushDirty);
   }
+
+  private readonly flushDirty = (): void => {
+    this.flushScheduled = false;
+    for (const subscriber of this.dirty) {
+      this.dirty.delete(subscriber);
+      subscriber.flush();
+    }
+  };
 }
 
 export class Subscription {
@@ -176,6 +209,9 @@ export class Subscription {
   private sentSeq: number | undefined;
   private done = false;
   private readonly limit: number;
+  private readonly framing: BodyFraming;
+  /** The key of this subscriber's bytes in each event's cache: format and framing. */
+  private readonly encodingKey: string;
 
   constructor(
     private readonly sink: EventSink,
@@ -186,6 +222,8 @@ export class Subscription {
     private readonly detach: () => void,
   ) {
     this.limit = options.bufferBytes ?? DEFAULT_SUBSCRIBER_BUFFER;
+    this.framing = sink.framing ?? UNFRAMED;
+    this.encodingKey = `${options.format}/${this.framing.name}`;
   }
 
   get closed(): boolean {
@@ -200,13 +238,17 @@ export class Subscription {
   offer(encoded: Encoded): void {
     // While replaying, live events are read from the ring in their turn.
     if (this.done || this.cursor !== undefined || !matches(this.options.filter, encoded.event)) return;
-    this.enqueue(encoded.in(this.options.format), encoded.event.seq);
+    this.enqueue(this.bytesOf(encoded), encoded.event.seq);
   }
 
   /** A per-subscriber event (reset, overflow): numbered as the position the client is at. */
   control(body: EventBody, seq: number): void {
     const event: PvEvent = { seq, time: this.bus.time(), type: typeOf(body), body, container: undefined };
-    this.enqueue(encodeEvent(event, this.options.format), seq);
+    this.enqueue(this.framing.frame(encodeEvent(event, this.options.format)), seq);
+  }
+
+  private bytesOf(encoded: Encoded): Buffer {
+    return encoded.in(this.options.format, this.framing, this.encodingKey);
   }
 
   /** The connection took everything it had: send what waited. */
@@ -252,7 +294,7 @@ export class Subscription {
         return;
       }
       if (!matches(this.options.filter, encoded.event)) continue;
-      const part = encoded.in(this.options.format);
+      const part = this.bytesOf(encoded);
       parts.push(part);
       bytes += part.length;
       last = seq;
@@ -293,7 +335,7 @@ export class Subscription {
   private overflow(): void {
     const event: PvEvent = { seq: this.sentSeq ?? this.options.since ?? 0, time: this.bus.time(), type: 'overflow', body: { overflow: { limit: this.limit } }, container: undefined };
     this.finish();
-    this.write(encodeEvent(event, this.options.format));
+    this.write(this.framing.frame(encodeEvent(event, this.options.format)));
     this.sink.end(true);
     setTimeout(() => this.sink.destroy(), OVERFLOW_CLOSE_GRACE_MS).unref();
   }

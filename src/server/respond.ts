@@ -5,7 +5,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { ErrorKind, PvError } from '../errors.ts';
-import type { ApiResponse, StreamChannel } from './types.ts';
+import type { ApiResponse, BodyFraming, StreamChannel } from './types.ts';
 
 const STATUS_OF: Record<ErrorKind, number> = {
   'bad-request': 400,
@@ -96,27 +96,56 @@ export async function sendApiResponse(res: ServerResponse, response: ApiResponse
   }
 }
 
+/** HTTP/1.1 chunked framing of one payload: `<hex length>\r\n<payload>\r\n`. */
+export const CHUNKED: BodyFraming = {
+  name: 'chunked',
+  frame: (payload) => {
+    const head = `${payload.length.toString(16)}\r\n`;
+    const framed = Buffer.allocUnsafe(head.length + payload.length + 2);
+    framed.write(head, 0, 'latin1');
+    payload.copy(framed, head.length);
+    framed.write('\r\n', head.length + payload.length, 'latin1');
+    return framed;
+  },
+};
+
+/** HTTP/1.0 has no chunked encoding: the body is the bytes as they are, ended by the close. */
+export const UNFRAMED_BODY: BodyFraming = { name: 'none', frame: (payload) => payload };
+
 /**
- * A response without an end known in advance (chunked). Bytes the connection cannot take yet
- * are the producer's to hold: `write` reports a full buffer instead of letting it grow.
+ * A response without an end known in advance. The head goes through `res` (status, headers,
+ * HTTP/1.0 or chunked); the body's bytes, already framed by the producer (once for all its
+ * subscribers), go straight to the connection: one write each, where `res.write` would make
+ * three (length line, data, CRLF). `res.end()` then writes the last chunk (HTTP/1.1), or closes
+ * the connection (HTTP/1.0). Bytes the connection cannot take yet are the producer's to hold:
+ * `write` reports a full buffer instead of letting it grow.
  */
 async function streamBody(res: ServerResponse, contentType: string, open: (channel: StreamChannel) => void): Promise<void> {
   res.writeHead(200, 'OK', { 'Content-Type': contentType, 'Cache-Control': 'no-cache' });
   res.flushHeaders();
   const socket = res.socket;
+  // Bun's head for an HTTP/1.0 request has no Transfer-Encoding and says Connection: close.
+  const framing = res.req.httpVersion === '1.0' ? UNFRAMED_BODY : CHUNKED;
   await new Promise<void>((resolve) => {
     const closeListeners: (() => void)[] = [];
+    const drainListeners: (() => void)[] = [];
+    const onDrain = (): void => {
+      for (const listener of drainListeners) listener();
+    };
+    socket?.on('drain', onDrain);
     let over = false;
     const finish = (): void => {
       if (over) return;
       over = true;
+      socket?.off('drain', onDrain);
       for (const listener of closeListeners.splice(0)) listener();
       resolve();
     };
     res.once('finish', finish);
     res.once('close', finish);
     const channel: StreamChannel = {
-      write: (bytes) => !over && res.write(bytes),
+      framing,
+      write: (bytes) => !over && socket !== null && !socket.destroyed && socket.write(bytes),
       end: (closeConnection = false) => {
         if (over || res.writableEnded) return;
         if (closeConnection) res.once('finish', () => socket?.end());
@@ -126,7 +155,7 @@ async function streamBody(res: ServerResponse, contentType: string, open: (chann
         res.destroy();
         finish();
       },
-      onDrain: (listener) => res.on('drain', listener),
+      onDrain: (listener) => drainListeners.push(listener),
       onClose: (listener) => {
         if (over) listener();
         else closeListeners.push(listener);

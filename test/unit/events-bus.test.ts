@@ -1,11 +1,12 @@
 /** The event bus's decisions with a fake sink: numbering, ring and reset, filters, the bounded buffer and overflow. */
 import t from 'tap';
-import { EventBus, type EventSink } from '../../src/events/index.ts';
+import { EventBus, type BodyFraming, type EventSink } from '../../src/events/index.ts';
 import { ChunkedLines } from '../../src/client/event-stream.ts';
 import { subscriptionOf } from '../../src/api/events.ts';
 import type { Caller } from '../../src/server/caller.ts';
 
 class FakeSink implements EventSink {
+  constructor(readonly framing?: BodyFraming) {}
   readonly written: Buffer[] = [];
   full = false;
   ended: boolean | 'closing' = false;
@@ -174,6 +175,38 @@ t.test('SSE and protobuf encodings', async (t) => {
   await turn();
   // length 10; seq=1 (08 01), time=7 (10 07), field 10 (epoch) length 4: field 1 "e9".
   t.same([...Buffer.concat(proto.written)], [10, 0x08, 1, 0x10, 7, 0x52, 4, 0x0a, 2, 0x65, 0x39]);
+});
+
+t.test('events go out once the publisher\'s synchronous work is over, not at the end of the turn', async (t) => {
+  const bus = new EventBus();
+  const sink = new FakeSink();
+  bus.subscribe(sink, { format: 'ndjson', filter: { types: new Set(['meta']) } });
+  await turn();
+  bus.publish(meta('a'));
+  bus.publish(meta('b'));
+  t.equal(sink.written.length, 0, 'publish itself does no I/O');
+  // One microtask checkpoint, before any other I/O callback of this turn (another request) runs.
+  await Promise.resolve();
+  t.same(sink.events().map((event) => event.meta), [meta('a').meta, meta('b').meta], 'both events, before the turn ends');
+  t.equal(sink.written.length, 1, 'in one write');
+});
+
+t.test('framed once per event for every subscriber of the same format and framing', async (t) => {
+  const chunked = { name: 'chunked', frame: (payload: Buffer) => Buffer.concat([Buffer.from(`${payload.length.toString(16)}\r\n`), payload, Buffer.from('\r\n')]) };
+  const bus = new EventBus({ epoch: 'e3', now: () => 5 });
+  const sinks = [new FakeSink(chunked), new FakeSink(chunked), new FakeSink()];
+  for (const sink of sinks) bus.subscribe(sink, { format: 'ndjson', filter: { types: new Set(['meta']) } });
+  await turn();
+  bus.publish(meta('a'));
+  await turn();
+  const line = '{"seq":2,"time":5,"type":"meta","meta":{"store":"user-meta","key":"a","action":"set","size":1,"value":"v"}}\n';
+  t.equal(sinks[0]?.written[0]?.toString(), `${line.length.toString(16)}\r\n${line}\r\n`, 'a whole chunk');
+  t.equal(sinks[0]?.written[0], sinks[1]?.written[0], 'the same bytes (one encoding and framing) for both chunked subscribers');
+  t.equal(sinks[2]?.written[0]?.toString(), line, 'an unframed subscriber gets the line as it is');
+  const replay = new FakeSink(chunked);
+  bus.subscribe(replay, { format: 'ndjson', filter: { types: new Set(['meta']) }, since: 1 });
+  await turn();
+  t.equal(replay.written[0]?.toString(), `${line.length.toString(16)}\r\n${line}\r\n`, 'a replay from the ring is framed too');
 });
 
 t.test('the client splits a chunked body into lines across any byte boundary', async (t) => {
