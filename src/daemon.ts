@@ -146,7 +146,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     }
   }
 
-  const system = new RunningSystem();
+  const system = new RunningSystem(events);
   let runtime: ContainerRuntime | undefined;
   const updater = new Updater({
     layout,

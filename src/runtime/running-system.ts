@@ -6,6 +6,7 @@
 import type { State, Platform, Group, AutoRecovery } from '../state/index.ts';
 import { effectiveAutoRecovery, formatBackoffPolicy } from '../state/index.ts';
 import { goalReached, statusRank, type PlatformStatus } from './status.ts';
+import { NO_EVENTS, type EventPublisher } from '../events/index.ts';
 
 export type { PlatformStatus };
 
@@ -54,6 +55,9 @@ export class RunningSystem {
   private readonly runtime = new Map<string, PlatformRuntimeInfo>();
   private writerTaken = false;
 
+  /** `events` hears of a revision switch: the xconnect graph is built from the state. */
+  constructor(private readonly events: EventPublisher = NO_EVENTS) {}
+
   /** The container runtime, once one runs (root, a revision with containers): the API's way to act on containers. */
   get controller(): ContainerController | undefined {
     return this.attachedController;
@@ -67,6 +71,7 @@ export class RunningSystem {
 
   /** Make `state` the running one; containers in `keep` carry their runtime info over (not restarted). */
   load(revision: string, state: State, keep: ReadonlySet<string> = new Set()): void {
+    const switching = this.state !== undefined;
     this.revision = revision;
     this.state = state;
     const previous = new Map(this.runtime);
@@ -87,6 +92,8 @@ export class RunningSystem {
         startedAt: undefined,
       });
     }
+    // Links come and go with the state (kept containers included), not only with a status change.
+    if (switching) this.events.publish({ xconnect: { cause: 'revision' } });
   }
 
   findPlatform(name: string): { name: string; mgmt: boolean } | undefined {

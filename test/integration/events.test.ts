@@ -117,6 +117,39 @@ t.test('filters: types and container', async (t) => {
   t.same(JSON.parse(bad.body), { Error: 'unknown event type "bogus"' });
 });
 
+t.test('a revision switch changes the xconnect graph: an xconnect event says so', async (t) => {
+  // Two containers linked by a service; this daemon has no container runtime (its first revision
+  // had none), so the switch loads the state, finds nothing to start and rolls back: two loads.
+  const conf = Buffer.from('lxc.init.cmd = /bin/true\n');
+  const root = Buffer.from('never mounted: this daemon starts no containers');
+  const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+  for (const object of [conf, root]) t.equal((await rawRequest(daemon.socket, 'PUT', `/objects/${sha(object)}`, { body: object })).status, 200);
+  const container = (name: string, services: Record<string, unknown>): Record<string, unknown> => ({
+    [`${name}/lxc.container.conf`]: sha(conf),
+    [`${name}/root.squashfs`]: sha(root),
+    [`${name}/run.json`]: { '#spec': 'service-manifest-run@1', name, type: 'lxc', config: 'lxc.container.conf', 'root-volume': 'root.squashfs', volumes: [], ...services },
+  });
+  const state = {
+    '#spec': 'pantavisor-service-system@1',
+    ...container('evx-server', {}),
+    'evx-server/services.json': { '#spec': 'service-manifest-xconnect@1', services: [{ name: 'raw', type: 'unix', socket: '/run/example/raw.sock' }] },
+    ...container('evx-client', { services: { required: [{ name: 'raw', type: 'unix', target: '/run/pv/services/raw.sock' }] } }),
+  };
+  t.equal((await rawRequest(daemon.socket, 'PUT', '/steps/locals/graph', { body: JSON.stringify(state) })).status, 200);
+  const graphBefore = (await rawRequest(daemon.socket, 'GET', '/xconnect-graph')).body;
+  const stream = await openEventStream({ socketPath: daemon.socket, types: ['xconnect'] });
+  t.equal((await rawRequest(daemon.socket, 'POST', '/commands', { body: '{"op":"LOCAL_RUN","payload":"locals/graph"}' })).status, 200);
+  const seen = await collect(stream, (events) => events.length >= 2);
+  t.same(
+    seen.map((event) => member(event)),
+    [{ cause: 'revision' }, { cause: 'revision' }],
+    'one when the new state was loaded (the graph got the evx link), one when the rollback loaded the previous state',
+  );
+  const progress = JSON.parse((await rawRequest(daemon.socket, 'GET', '/steps/locals/graph/progress')).body) as { status: string };
+  t.equal(progress.status, 'ERROR', 'rolled back: no runtime to start the containers');
+  t.equal((await rawRequest(daemon.socket, 'GET', '/xconnect-graph')).body, graphBefore, 'the graph is the previous one again');
+});
+
 /** Split varint length-delimited frames. */
 function frames(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
