@@ -44,5 +44,13 @@
       'cflags_cc': [ '-std=c++17', '-O2' ],
       'link_settings': { 'libraries': [ '<!@(pkg-config --libs lxc)' ] },
     },
+    {
+      # pv-xconnect as a small native process (native/src/xconnect_relay.cpp); next to the .node.
+      'target_name': 'pvctrl-xconnect',
+      'type': 'executable',
+      'sources': [ 'native/src/xconnect_relay.cpp' ],
+      'cflags_cc!': [ '-std=gnu++17', '-fno-exceptions' ],
+      'cflags_cc': [ '-std=c++17', '-fexceptions', '-O2' ],
+    },
   ],
 }

@@ -35,8 +35,8 @@ sources=(native/CMakeLists.txt native/package.json native/src)
 
 if [[ $mode == cmake ]]; then
   out=native/build/Release/pvctrl_native.node
-  # The LXC start helper is a second artefact of the same build: missing means rebuild.
-  if [[ $force == 0 && -f $out && -x native/build/Release/pvctrl-lxc-start && -z "$(find "${sources[@]}" -newer "$out" -print -quit)" ]]; then
+  # The LXC start helper and pv-xconnect are artefacts of the same build: missing means rebuild.
+  if [[ $force == 0 && -f $out && -x native/build/Release/pvctrl-lxc-start && -x native/build/Release/pvctrl-xconnect && -z "$(find "${sources[@]}" -newer "$out" -print -quit)" ]]; then
     echo "build-native: $out is up to date"
     exit 0
   fi

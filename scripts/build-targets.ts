@@ -17,6 +17,8 @@
  *   pvctrl_native.node  the addon, next to the executable (src/native/index.ts looks there; an
  *   pvctrl-lxc-start    addon embedded in the executable would be unpacked to $TMPDIR at start,
  *                       which fails on read-only systems) and its LXC start helper
+ *   pvctrl-xconnect     pv-xconnect as a small native process, which the daemon runs instead of
+ *                       the multicall `pv-xconnect` (src/xconnect/command.ts, docs/footprint.md)
  * linux-arm64-musl has no addon: Debian has no musl builds of libstdc++, OpenSSL, liblxc or
  * libkmod to link it against, and a glibc addon cannot be loaded by the musl runtime. The
  * Yocto recipe (yocto/) builds it natively for musl; dist/linux-arm64-musl/README.txt says so.
@@ -55,7 +57,7 @@ export const TOOLCHAIN_AARCH64 = join(REPO_ROOT, 'scripts', 'build-targets.aarch
 const MULTICALL_ENTRY = join(REPO_ROOT, 'src', 'entry.ts');
 /** The names of the one executable besides `pv-ctrl` (src/multicall.ts PROGRAMS). */
 export const PROGRAM_LINKS = ['pvcontrol', 'pv-xconnect'] as const;
-const ADDON_FILES = ['pvctrl_native.node', 'pvctrl-lxc-start'] as const;
+const ADDON_FILES = ['pvctrl_native.node', 'pvctrl-lxc-start', 'pvctrl-xconnect'] as const;
 const STAMP_FILE = '.inputs-sha256';
 
 export type TargetName = 'linux-x64' | 'linux-arm64' | 'linux-arm64-musl';
@@ -381,6 +383,11 @@ function verify(target: Target, dir: string, runtime: string): void {
     const [lcommand, ...lprefix] = [...runner, join(dir, link)];
     const usage = run(lcommand as string, [...lprefix, '--help']);
     if (!usage.includes(`Usage: ${link}`)) throw new Error(`${target.name}/${link} --help does not answer as ${link}: ${usage.split('\n')[0]}`);
+  }
+  if (target.addon !== 'none') {
+    const [xcommand, ...xprefix] = [...runner, join(dir, 'pvctrl-xconnect')];
+    const usage = run(xcommand as string, [...xprefix, '--help']);
+    if (!usage.includes('Usage: pv-xconnect')) throw new Error(`${target.name}/pvctrl-xconnect --help does not answer as pv-xconnect: ${usage.split('\n')[0]}`);
   }
   // The target's own runtime loads the shipped addon and checks every export with the facade's
   // own check (src/native/index.ts), so the list lives in one place.

@@ -176,7 +176,7 @@ t.test('Test 16: Objects PUT - Duplicate Upload (Idempotency)', async (t) => {
 
 // pv-xconnect processes of this daemon (the host may run other daemons' helpers).
 const xconnectPids = (): number[] =>
-  sh(`pgrep -f -- 'xconnect/main.ts --socket ${S}$'`)
+  sh(`pgrep -f -- '(xconnect/main.ts|pvctrl-xconnect) --socket ${S}$'`)
     .stdout.split('\n')
     .filter((line) => line !== '')
     .map(Number);

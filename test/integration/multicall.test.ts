@@ -11,7 +11,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DIST_DIR, REPO_ROOT, runtimeBinary, TARGETS, type Target } from '../../scripts/build-targets.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
@@ -94,7 +94,8 @@ t.test('the one file answers as pv-ctrl, pvcontrol and pv-xconnect', async (t) =
   t.same(JSON.parse(byArgument.stdout), JSON.parse(steps.body), 'shows what /steps shows');
   t.match(pvcontrol(exe, ['pv-xconnect', '--help']).stdout, /^Usage: pv-xconnect/, 'pv-ctrl pv-xconnect --help answers as pv-xconnect');
 
-  // The supervised pv-xconnect is the same file, run under its own name.
+  // The supervised pv-xconnect is the native one shipped next to it (issue 10: not a second
+  // runtime); the multicall name stays for `pv-ctrl pv-xconnect` and PV_XCONNECT_BIN.
   let helper: number | undefined;
   const children = (): number[] =>
     readdirSync(`/proc/${daemon.pid}/task`).flatMap((task) => {
@@ -103,16 +104,16 @@ t.test('the one file answers as pv-ctrl, pvcontrol and pv-xconnect', async (t) =
     });
   const isXconnect = (pid: number): boolean => {
     try {
-      return (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '').endsWith('/pv-xconnect');
+      return (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '').endsWith('/pvctrl-xconnect');
     } catch {
       return false;
     }
   };
   t.ok(await waitFor(() => (helper = children().find(isXconnect)) !== undefined, 30_000), 'the daemon started pv-xconnect');
   if (helper !== undefined) {
-    const real = statSync(exe);
+    const real = statSync(join(dirname(exe), 'pvctrl-xconnect'));
     const running = statSync(`/proc/${helper}/exe`);
-    t.equal(`${running.dev}:${running.ino}`, `${real.dev}:${real.ino}`, 'pv-xconnect runs the one executable');
+    t.equal(`${running.dev}:${running.ino}`, `${real.dev}:${real.ino}`, 'pv-xconnect runs the native helper next to pv-ctrl');
   }
 
   daemon.kill('SIGTERM');

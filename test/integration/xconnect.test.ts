@@ -70,7 +70,7 @@ const xconnectLines = (): string =>
 t.test('GET /daemons: pv-xconnect runs, supervised, in the daemon cgroup', async (t) => {
   const view = await waitFor('pv-xconnect running', async () => (xconnect().pid > 0 ? xconnect() : undefined));
   t.match(view, { name: 'pv-xconnect', respawn: true });
-  t.match(readFileSync(`/proc/${view.pid}/cmdline`, 'utf8'), /src\/xconnect\/main\.ts/, 'our TypeScript pv-xconnect on the pinned Bun');
+  t.match(readFileSync(`/proc/${view.pid}/cmdline`, 'utf8'), /native\/build\/Release\/pvctrl-xconnect\0--socket/, 'the native pv-xconnect next to the addon, not a second Bun');
   t.equal(readFileSync(`/proc/${view.pid}/cgroup`, 'utf8'), readFileSync(`/proc/${daemon.process.pid}/cgroup`, 'utf8'), 'same cgroup as pv-ctrl: a host caller');
   t.match(daemon.log(), /pv-xconnect-out: following .*pv-ctrl \(GET \/events\?types=xconnect\)/, 'its output in the daemon log, tagged: it follows the event stream');
 });

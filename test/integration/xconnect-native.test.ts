@@ -1,0 +1,154 @@
+/**
+ * The native pv-xconnect (native/src/xconnect_relay.cpp, issue 10) without containers: the
+ * program scenario the TypeScript pv-xconnect passes, the relay's edge cases through the
+ * program, its idle cost (no wakeups, a few MiB), and the daemon running it as `pv-xconnect`.
+ * Containers are `/proc/<our pid>/root`, the host root (test/helpers/xconnect.ts).
+ */
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO, startTestDaemon } from '../helpers/daemon.ts';
+import { exchange, fakePvCtrl, programScenario, provider, sleep, staleSocket, startXconnect, testLink } from '../helpers/xconnect.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
+
+const HELPER = join(REPO, 'native', 'build', 'Release', 'pvctrl-xconnect');
+const dir = mkdtempSync(join(tmpdir(), 'pvctrl-xconnect-native-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+const statusField = (pid: number, field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+/** Bun's floor is about 15 MiB for an empty program and 29 MiB for the TypeScript pv-xconnect. */
+const NATIVE_RSS_LIMIT_KIB = 8 * 1024;
+
+/** A fake pv-ctrl serving `links`, and the native program following it. */
+async function relayFor(t: Tap.Test, name: string, links: () => unknown[]): Promise<ReturnType<typeof startXconnect> & { fake: Awaited<ReturnType<typeof fakePvCtrl>> }> {
+  const fake = await fakePvCtrl(join(dir, `${name}.sock`), () => ({ status: 200, body: JSON.stringify(links()) }));
+  t.teardown(() => void fake.server.close());
+  return { ...startXconnect(t, [HELPER], join(dir, `${name}.sock`)), fake };
+}
+
+t.test('built next to the addon', async (t) => {
+  t.doesNotThrow(() => accessSync(HELPER, constants.X_OK), `${HELPER} (bash scripts/build-native.sh)`);
+  const help = spawnSync(HELPER, ['--help'], { encoding: 'utf8' });
+  t.equal(help.status, 0);
+  t.match(help.stdout, /^Usage: pv-xconnect \[--socket PATH\] \[--retry MS\] \[--verbose\]/);
+  const bad = spawnSync(HELPER, ['--retry', '5'], { encoding: 'utf8' });
+  t.equal(bad.status, 2, 'a bad retry delay is refused');
+  t.match(bad.stdout, /bad retry delay 5/);
+});
+
+t.test('the program against a fake pv-ctrl', async (t) => {
+  await programScenario(t, [HELPER], dir);
+});
+
+t.test('relaying: stale socket replaced, mode 0666, half-close, 4 MiB with back-pressure, 20 at once', async (t) => {
+  const socket = join(dir, 'p1', 'raw.sock');
+  const server = await provider(socket);
+  t.teardown(() => void server.close());
+  const target = join(dir, 'c1', 'raw.sock');
+  staleSocket(target);
+  await t.rejects(exchange(target), /ECONNREFUSED|refused/i, 'a stale socket nobody listens on');
+  const relay = await relayFor(t, 'fake-relay', () => [testLink(dir, { target, socket })]);
+  await relay.until('link up', () => / up \(pids /.test(relay.output()));
+  t.ok(lstatSync(target).isSocket(), 'replaced by ours (the greeting below arrives)');
+  t.equal(lstatSync(target).mode & 0o777, 0o666, 'anyone in the consumer may connect');
+  t.equal(await exchange(target), 'hello from provider\n', 'greeting through the link');
+  t.equal(await exchange(target, 'request body'), 'hello from provider\ngot "request body"\n', 'request, half-close, answer');
+  const big = 'x'.repeat(4 * 1024 * 1024);
+  t.equal(await exchange(target, big), `hello from provider\ngot "${big}"\n`, '4 MiB with back-pressure');
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => exchange(target, `n${index}`)));
+  t.ok(answers.every((answer, index) => answer.endsWith(`got "n${index}"\n`)), '20 concurrent connections kept apart');
+
+  // Someone removes our socket: the next pass repairs it.
+  unlinkSync(target);
+  relay.fake.graphChanged();
+  await relay.until('repaired', () => existsSync(target));
+  t.match(relay.output(), /down \(its socket went away; 23 connections relayed\)/);
+  t.equal(await exchange(target), 'hello from provider\n', 'working again');
+});
+
+t.test('a provider that answers and hangs up at once (as pv-example serve does) is relayed every time', async (t) => {
+  const perl = spawnSync('perl', ['-MIO::Socket::UNIX', '-e', '1']);
+  if (perl.status !== 0) {
+    t.skip('perl with IO::Socket::UNIX is needed for an out-of-process one-shot provider');
+    return;
+  }
+  const socket = join(dir, 'oneshot', 'raw.sock');
+  mkdirSync(join(dir, 'oneshot'));
+  const script = '$p=shift; $s=IO::Socket::UNIX->new(Type=>SOCK_STREAM(), Local=>$p, Listen=>16) or die "$!"; $|=1; print "ready\n"; $n=0; while ($c=$s->accept) { $n++; print $c "hello $n\n"; close $c }';
+  const server = spawn('perl', ['-MIO::Socket::UNIX', '-e', script, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void server.kill());
+  await new Promise((resolve) => server.stdout?.once('data', resolve));
+  const target = join(dir, 'oneshot-consumer', 'raw.sock');
+  const relay = await relayFor(t, 'fake-oneshot', () => [testLink(dir, { target, socket })]);
+  await relay.until('link up', () => existsSync(target));
+  const answers: string[] = [];
+  for (let index = 0; index < 40; index++) answers.push(await exchange(target));
+  t.same(answers, answers.map((_, index) => `hello ${index + 1}\n`), '40 of 40 greetings arrive');
+});
+
+t.test('provider down, a target that is not a socket, unsupported types: said once, nothing touched', async (t) => {
+  const down = join(dir, 'down', 'raw.sock');
+  const occupied = join(dir, 'occupied', 'raw.sock');
+  mkdirSync(join(dir, 'occupied'));
+  writeFileSync(occupied, 'data');
+  const relay = await relayFor(t, 'fake-errors', () => [
+    testLink(dir, { target: down, socket: join(dir, 'nowhere', 'raw.sock') }),
+    testLink(dir, { name: 'taken', target: occupied }),
+    testLink(dir, { name: 'bus', type: 'dbus', target: '/x', socket: '/y' }),
+  ]);
+  await relay.until('link up', () => existsSync(down) && relay.output().includes('is not a socket'));
+  // Closed at once: Bun's own Unix connect may report that as ECONNRESET (src/xconnect/connect-unix.ts).
+  const closedAtOnce = (): Promise<string> => exchange(down).catch((error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? '' : Promise.reject(error)));
+  t.equal(await closedAtOnce(), '', 'closed without data');
+  t.equal(await closedAtOnce(), '');
+  await relay.until('failure said', () => relay.output().includes('provider socket'));
+  t.match(relay.output(), /error: link raw: .*: provider socket: .*nowhere.* does not exist/);
+  t.equal(relay.output().split('provider socket').length - 1, 1, 'repeated failures summarised');
+  t.match(relay.output(), /error: link taken: .*cannot set up: .*occupied\/raw\.sock exists and is not a socket/);
+  t.equal(readFileSync(occupied, 'utf8'), 'data', 'the file is left alone');
+  t.match(relay.output(), /link bus: .*type dbus not supported yet, skipped/);
+});
+
+t.test('idle: no wakeups while nothing happens, a few MiB', async (t) => {
+  const socket = join(dir, 'p-idle', 'raw.sock');
+  const server = await provider(socket);
+  t.teardown(() => void server.close());
+  const target = join(dir, 'c-idle', 'raw.sock');
+  const relay = await relayFor(t, 'fake-idle', () => [testLink(dir, { target, socket })]);
+  await relay.until('link up', () => existsSync(target));
+  t.equal(await exchange(target), 'hello from provider\n');
+  const pid = relay.child.pid ?? 0;
+  const switches = (): number => statusField(pid, 'voluntary_ctxt_switches') + statusField(pid, 'nonvoluntary_ctxt_switches');
+  await sleep(200);
+  const before = switches();
+  await sleep(1000);
+  t.equal(switches(), before, 'not scheduled once in a second of idle (no timers)');
+  const rss = statusField(pid, 'VmRSS');
+  t.ok(rss < NATIVE_RSS_LIMIT_KIB, `RSS ${rss} KiB < ${NATIVE_RSS_LIMIT_KIB} KiB`);
+});
+
+t.test('the daemon runs the native pv-xconnect as its supervised pv-xconnect', async (t) => {
+  const daemon = await startTestDaemon();
+  t.teardown(() => daemon.dispose());
+  // Its first line: by then the process is the helper (a pid is listed from the fork on).
+  const followed = Date.now() + 10_000;
+  while (!daemon.log().includes('pv-xconnect-out: following') && Date.now() < followed) await sleep(50);
+  t.match(daemon.log(), /pv-xconnect-out: following .*pv-ctrl \(GET \/events\?types=xconnect\)/, 'follows the event stream, output tagged in the daemon log');
+  let entry: { name: string; pid: number; respawn: boolean } | undefined;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const answer = await rawRequest(daemon.socket, 'GET', '/daemons');
+    entry = (JSON.parse(answer.body) as { name: string; pid: number; respawn: boolean }[]).find((item) => item.name === 'pv-xconnect');
+    if (entry !== undefined && entry.pid > 0) break;
+    await sleep(50);
+  }
+  t.ok(entry !== undefined && entry.pid > 0 && entry.respawn, `listed and supervised: ${JSON.stringify(entry)}`);
+  const pid = entry?.pid ?? 0;
+  t.equal(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0], HELPER, 'the native helper next to the addon, not a second Bun');
+  const rss = statusField(pid, 'VmRSS');
+  t.ok(rss < NATIVE_RSS_LIMIT_KIB, `RSS ${rss} KiB < ${NATIVE_RSS_LIMIT_KIB} KiB`);
+  await daemon.stop();
+  t.match(daemon.log(), new RegExp(`pv-xconnect-out: SIGTERM: closing links[\\s\\S]*daemon pv-xconnect \\(pid ${pid}\\) exited with 0`), 'stopped cleanly with the daemon');
+});
