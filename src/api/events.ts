@@ -4,7 +4,7 @@
  * (`?types=`, `?container=`). A non-mgmt container sees only events about itself.
  */
 import { badRequest, forbidden } from '../errors.ts';
-import { CONTENT_TYPES, formatFor, isEventType, type EventFilter, type EventType, type SubscribeOptions } from '../events/index.ts';
+import { CONTENT_TYPES, formatFor, isEventType, loadProtobufFormat, type EventFilter, type EventType, type SubscribeOptions } from '../events/index.ts';
 import type { ApiRequest, ApiResponse } from '../server/types.ts';
 import type { Handler } from './handler.ts';
 
@@ -46,6 +46,7 @@ function sequenceNumber(text: string | null | undefined): number | undefined {
 
 export const events: Handler = async (request, services): Promise<ApiResponse> => {
   const options = subscriptionOf(request);
+  if (options.format === 'protobuf') await loadProtobufFormat();
   return {
     type: 'stream',
     contentType: CONTENT_TYPES[options.format],

@@ -1,10 +1,26 @@
 /**
- * The three wire formats of GET /events, all from the generated protobuf code so they cannot
- * drift: protobuf frames are `Event.encodeDelimited` (varint length, then the message); NDJSON
- * and SSE carry `Event.toObject` (protobufjs's JSON form of the same message).
+ * The three wire formats of GET /events, all from proto/pvctrl/events.proto so they cannot
+ * drift: protobuf frames are the generated code's `Event.encodeDelimited` (varint length, then
+ * the message); NDJSON and SSE carry the message's JSON form (protobufjs's `Event.toObject`),
+ * made from the .proto's descriptor without protobufjs (json-shape.ts). protobufjs and the
+ * generated code are loaded for the first `application/x-protobuf` subscriber only: about
+ * 9 MiB of the daemon's memory otherwise (docs/events.md).
  */
-import { pvctrl } from './generated/events.js';
+import { fieldType, messageToObject } from './json-shape.ts';
 import type { EventType, PvEvent } from './types.ts';
+
+type Protobuf = (typeof import('./generated/events.js'))['pvctrl'];
+let protobuf: Protobuf | undefined;
+
+/** Load the protobuf format's code; subscribers of that format wait for it before their first event. */
+export async function loadProtobufFormat(): Promise<void> {
+  protobuf ??= (await import('./generated/events.js')).pvctrl;
+}
+
+/** Whether the protobuf code was loaded (tests: NDJSON and SSE must not load it). */
+export function protobufFormatLoaded(): boolean {
+  return protobuf !== undefined;
+}
 
 export type EventFormat = 'ndjson' | 'sse' | 'protobuf';
 
@@ -26,21 +42,22 @@ export function formatFor(accept: string | undefined): EventFormat {
   return 'ndjson';
 }
 
-export function toMessage(event: PvEvent): pvctrl.Event {
-  return pvctrl.Event.create({ seq: event.seq, time: event.time, ...event.body });
+function toMessage(event: PvEvent): InstanceType<Protobuf['Event']> {
+  if (protobuf === undefined) throw new Error('the protobuf format is used before loadProtobufFormat()');
+  return protobuf.Event.create({ seq: event.seq, time: event.time, ...event.body });
 }
 
 /** The JSON object of an event: `{seq, time, type, <type>: {...}}`, every field of the member present. */
 export function toJsonObject(event: PvEvent): Record<string, unknown> {
-  const object = pvctrl.Event.toObject(toMessage(event), { longs: Number, defaults: true });
-  return { seq: event.seq, time: event.time, type: event.type, [event.type]: object[event.type] };
+  const member = (event.body as Partial<Record<EventType, Record<string, unknown>>>)[event.type] ?? {};
+  return { seq: event.seq, time: event.time, type: event.type, [event.type]: messageToObject(fieldType('Event', event.type), member) };
 }
 
 /** Encode one event; callers cache per event (one encoding per format, however many subscribers). */
 export function encodeEvent(event: PvEvent, format: EventFormat): Buffer {
   switch (format) {
     case 'protobuf':
-      return Buffer.from(pvctrl.Event.encodeDelimited(toMessage(event)).finish());
+      return Buffer.from((protobuf as Protobuf).Event.encodeDelimited(toMessage(event)).finish());
     case 'ndjson':
       return Buffer.from(`${JSON.stringify(toJsonObject(event))}\n`);
     case 'sse':

@@ -1,6 +1,6 @@
 /** The event bus's decisions with a fake sink: numbering, ring and reset, filters, the bounded buffer and overflow. */
 import t from 'tap';
-import { EventBus, type BodyFraming, type EventSink } from '../../src/events/index.ts';
+import { EventBus, loadProtobufFormat, type BodyFraming, type EventSink } from '../../src/events/index.ts';
 import { ChunkedLines } from '../../src/client/event-stream.ts';
 import { subscriptionOf } from '../../src/api/events.ts';
 import type { Caller } from '../../src/server/caller.ts';
@@ -171,6 +171,7 @@ t.test('SSE and protobuf encodings', async (t) => {
   await turn();
   t.equal(Buffer.concat(sse.written).toString(), 'id: 1\nevent: epoch\ndata: {"seq":1,"time":7,"type":"epoch","epoch":{"id":"e9"}}\n\n');
   const proto = new FakeSink();
+  await loadProtobufFormat();
   bus.subscribe(proto, { format: 'protobuf', filter: {}, since: 0 });
   await turn();
   // length 10; seq=1 (08 01), time=7 (10 07), field 10 (epoch) length 4: field 1 "e9".
