@@ -37,6 +37,7 @@ import { Updater } from './runtime/updater.ts';
 import type { GcReport } from './storage/gc.ts';
 import { CallerResolver, detectCgroupMode, unifiedCgroupPath } from './server/caller.ts';
 import { PvCtrlServer } from './server/http-server.ts';
+import type { StartupReporter } from './systemd/index.ts';
 import type { ConnectionLimits } from './server/limits.ts';
 import { judgeState, parseState, type ParseOptions } from './state/index.ts';
 import { measureSpace } from './storage/free-space.ts';
@@ -63,6 +64,10 @@ export interface DaemonOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** REBOOT_DEVICE / POWEROFF_DEVICE: the caller stops the daemon and reboots or exits. */
   onPowerRequest?: (kind: 'reboot' | 'poweroff', message: string) => Promise<void>;
+  /** Start-up phases and readiness, for the service manager (src/systemd); none without one. */
+  startup?: StartupReporter;
+  /** A listening socket systemd passed (socket activation, checked), served instead of binding the path. */
+  passedSocket?: { readonly fd: number; readonly path: string };
 }
 
 export interface RunningDaemon {
@@ -117,6 +122,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const config = loadConfig(options, log);
   const paths = resolvePaths(options, config);
   const layout = storageLayout({ storage: paths.storage, runDir: paths.runDir, userMetaDir: paths.userMeta, deviceMetaDir: paths.deviceMeta });
+  const startup = options.startup;
+  startup?.status(`storage: opening ${layout.root}`);
   const init = initStorage(layout);
   const recovered = await recoverInterruptedDeploys(layout);
   if (recovered.restored.length > 0) log.warn(`restored revisions interrupted mid-deploy: ${recovered.restored.join(', ')}`);
@@ -160,6 +167,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   });
   updater.recoverInterruptedTry();
   const revision = steps.currentRevision() ?? FACTORY_REVISION;
+  startup?.status(`runtime: loading revision ${revision}`);
   const parsed = parseState(steps.readState(revision), stateParseOptions(config));
   if (!parsed.ok) throw new Error(`running revision ${revision} has an invalid state: ${parsed.reason}`);
   system.load(revision, parsed.state);
@@ -244,8 +252,11 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     pidOfPidfd: pidfdPid,
     hostCgroupPaths: ownCgroup !== undefined && !ownCgroup.includes(`/${LXC_CGROUP_PARENT}/`) ? [ownCgroup] : [],
   });
+  const servedPath = options.passedSocket?.path ?? layout.socket;
+  if (servedPath !== layout.socket) log.warn(`socket activation: serving ${servedPath}, but pvcontrol and containers look for ${layout.socket}`);
   const server = new PvCtrlServer({
     socketPath: layout.socket,
+    ...(options.passedSocket !== undefined ? { listenFd: options.passedSocket.fd } : {}),
     router: buildRouter(),
     services,
     stateLoaded: () => system.state !== undefined,
@@ -256,14 +267,16 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     ...options.connectionLimits,
   });
   await server.listen();
-  await verifyCredentialsComeBack(layout.socket);
+  await verifyCredentialsComeBack(servedPath);
   // After the first answers, as the reference writes them once the revision runs (spec §10.5):
   // gathering and durably writing a dozen facts is most of a restart's time before the socket.
   const facts = deviceFacts({ version: VERSION, revision, mode: 'local' });
   for (const [key, value] of Object.entries(facts)) deviceMeta.set(key, value);
   deviceMeta.set('storage', storageJson(measureSpace(layout.root, reservedPercent())));
   deviceMeta.set('pantavisor.status', system.revisionStatus());
-  log.info(`listening on ${layout.socket} (cgroup mode ${mode}, revision ${revision})`);
+  log.info(`listening on ${servedPath} (${options.passedSocket !== undefined ? 'passed by systemd, ' : ''}cgroup mode ${mode}, revision ${revision})`);
+  startup?.status(`listening on ${servedPath}`);
+  startup?.ready();
   armFaultPoints();
   // Helpers talk to the socket, so they start once it answers; they stop first, while it still does.
   daemons.startAll();
@@ -295,11 +308,18 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       system.attachController(runtime);
       const startedAt = Date.now();
       started = runtime.startRevision(revision, parsed.state).then(
-        (late) => log.info(`revision ${revision} up in ${Date.now() - startedAt} ms${late.length > 0 ? `; goal timed out: ${late.join(', ')}` : ''}`),
-        (error: unknown) => log.error(`revision ${revision} failed to start: ${(error as Error).message}`),
+        (late) => {
+          log.info(`revision ${revision} up in ${Date.now() - startedAt} ms${late.length > 0 ? `; goal timed out: ${late.join(', ')}` : ''}`);
+          startup?.status(`revision ${revision} running${late.length > 0 ? `; goal timed out: ${late.join(', ')}` : ''}`);
+        },
+        (error: unknown) => {
+          log.error(`revision ${revision} failed to start: ${(error as Error).message}`);
+          startup?.status(`revision ${revision} failed to start: ${(error as Error).message}`);
+        },
       );
     }
   }
+  if (runtime === undefined) startup?.status(`revision ${revision} running (no containers started)`);
 
   return {
     services,

@@ -5,6 +5,7 @@ import { startDaemon, VERSION } from './daemon.ts';
 import { fstatSync } from 'node:fs';
 import { chooseLogFormat, type LogLevel } from './log.ts';
 import { resolveConnectionLimits } from './server/limits.ts';
+import { activatedSocketPath, adoptSystemdEnvironment, armLoopBlockHook } from './systemd/index.ts';
 
 import { EXIT_POWEROFF, EXIT_REBOOT } from './exit-codes.ts';
 
@@ -68,6 +69,27 @@ async function main(): Promise<number> {
     process.stderr.write(`pv-ctrl: ${limits.message}\n`);
     return 2;
   }
+  // Before anything is spawned: systemd's variables describe this process, not its children.
+  let reportNotifyFailure = (message: string): void => void process.stderr.write(`pv-ctrl: ${message}\n`);
+  const systemd = adoptSystemdEnvironment((message) => reportNotifyFailure(message));
+  if (systemd.listen.kind === 'refuse') {
+    process.stderr.write(`pv-ctrl: ${systemd.listen.reason}\n`);
+    return 2;
+  }
+  // Checked before storage is touched: a passed fd that is not a listening Unix socket ends here.
+  let passedSocket: { fd: number; path: string } | undefined;
+  if (systemd.listen.kind === 'fd') {
+    try {
+      passedSocket = { fd: systemd.listen.fd, path: activatedSocketPath(systemd.listen.fd) };
+    } catch (error) {
+      process.stderr.write(`pv-ctrl: socket activation: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
+  const notifier = systemd.notifier;
+  // From the event loop, from now on: a start-up step that blocks the loop misses its ping too.
+  notifier.startWatchdog();
+  armLoopBlockHook();
   // The socket answers before start-up ends, so a REBOOT/POWEROFF command can arrive before the
   // real handler exists: remember the first one and carry it out once ready, like a signal.
   let earlyPower: { kind: 'reboot' | 'poweroff'; message: string } | undefined;
@@ -76,13 +98,19 @@ async function main(): Promise<number> {
   };
   // A signal during start-up must still stop cleanly (mounts, containers): remember it until ready.
   let earlySignal: string | undefined;
-  const early = (signal: string) => () => (earlySignal ??= signal);
+  const early = (signal: string) => () => {
+    earlySignal ??= signal;
+    // Told at once (start-up may take a while): systemd then never hears READY=1 from us.
+    notifier.stopping();
+  };
   const earlyTerm = early('SIGTERM');
   const earlyInt = early('SIGINT');
   process.on('SIGTERM', earlyTerm);
   process.on('SIGINT', earlyInt);
   const daemon = await startDaemon({
     onPowerRequest: (kind, message) => requestPower(kind, message),
+    startup: notifier,
+    ...(passedSocket !== undefined ? { passedSocket } : {}),
     ...(values.storage !== undefined ? { storage: values.storage } : {}),
     ...(values.rundir !== undefined ? { runDir: values.rundir } : {}),
     ...(values.config !== undefined ? { configFile: values.config } : {}),
@@ -90,12 +118,19 @@ async function main(): Promise<number> {
     logLevel,
     logFormat,
     connectionLimits: limits.limits,
+  }).catch((error: unknown) => {
+    notifier.status(`start-up failed: ${(error as Error).message}`);
+    throw error;
   });
+  reportNotifyFailure = (message) => daemon.services.log.warn(message);
+  for (const problem of systemd.problems) daemon.services.log.warn(`systemd: ${problem}`);
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string, code = 0): void => {
       if (stopping) return;
       stopping = true;
+      notifier.stopping();
+      notifier.status(`${signal}: stopping`);
       daemon.services.log.info(`${signal}: finishing in-flight requests and stopping`);
       // A failed stop must still end the process (with a failure code), never leave it hanging.
       void daemon.stop().then(
@@ -114,6 +149,7 @@ async function main(): Promise<number> {
         return;
       }
       stopping = true;
+      notifier.stopping();
       await daemon.stop();
       spawnSync(kind === 'reboot' ? 'reboot' : 'poweroff', [], { stdio: 'inherit' });
       resolve(kind === 'reboot' ? EXIT_REBOOT : EXIT_POWEROFF);

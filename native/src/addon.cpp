@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvctrl::InitLxcContainer(env, exports);
   pvctrl::InitKmodDrivers(env, exports);
   pvctrl::InitPidfdWatch(env, exports);
+  pvctrl::InitSdNotify(env, exports);
   return exports;
 }
 

@@ -16,6 +16,7 @@ void InitFdIngest(Napi::Env env, Napi::Object exports);
 void InitLxcContainer(Napi::Env env, Napi::Object exports);
 void InitKmodDrivers(Napi::Env env, Napi::Object exports);
 void InitPidfdWatch(Napi::Env env, Napi::Object exports);
+void InitSdNotify(Napi::Env env, Napi::Object exports);
 
 // "ENOSPC" for ENOSPC, "E<number>" for anything the table does not know.
 std::string ErrnoName(int err);

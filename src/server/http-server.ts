@@ -39,6 +39,11 @@ export interface ServerOptions<S> {
   maxConnections?: number;
   /** A connection idle between requests this long is closed (default DEFAULT_IDLE_TIMEOUT_MS). */
   idleTimeoutMs?: number;
+  /**
+   * A listening socket the service manager passed (systemd socket activation): served as is.
+   * Its path, mode and lifetime belong to the manager: never created, chmod'ed or removed here.
+   */
+  listenFd?: number;
   /** Told once about every request when it is over (metrics, audit log); the server knows neither. */
   observe?: RequestObserver;
 }
@@ -81,14 +86,17 @@ export class PvCtrlServer<S> {
   }
 
   listen(): Promise<void> {
-    rmSync(this.options.socketPath, { force: true });
+    const passedFd = this.options.listenFd;
+    if (passedFd === undefined) rmSync(this.options.socketPath, { force: true });
     return new Promise((resolve, reject) => {
       this.net.once('error', reject);
-      this.net.listen(this.options.socketPath, () => {
+      const listening = (): void => {
         this.net.off('error', reject);
-        chmodSync(this.options.socketPath, this.options.socketMode ?? 0o660);
+        if (passedFd === undefined) chmodSync(this.options.socketPath, this.options.socketMode ?? 0o660);
         resolve();
-      });
+      };
+      if (passedFd !== undefined) this.net.listen({ fd: passedFd }, listening);
+      else this.net.listen(this.options.socketPath, listening);
     });
   }
 
@@ -97,7 +105,7 @@ export class PvCtrlServer<S> {
     // net.Server.close only calls back once every connection has ended; idle keep-alive
     // connections would hold the stop, so stop accepting and handle connections ourselves.
     this.net.close();
-    rmSync(this.options.socketPath, { force: true });
+    if (this.options.listenFd === undefined) rmSync(this.options.socketPath, { force: true });
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.inFlight]).then(() => undefined), deadline]);
     for (const socket of this.sockets) socket.destroy();

@@ -36,6 +36,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   storage: ['native', 'state', 'config', 'events'],
   xconnect: ['client', 'runtime', 'native', 'state', 'events'],
   cli: ['client', 'events'],
+  // systemd's notify and socket-activation protocols (docs/operations.md "systemd"), for the entry points.
+  systemd: ['native'],
   client: ['events'],
   // The event bus and its wire formats (docs/events.md): every layer may publish or decode.
   events: [],
