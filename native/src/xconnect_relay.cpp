@@ -562,7 +562,11 @@ class UnixLink : public Handler {
   }
 
   void Close(const std::string& reason) {
-    for (auto& pair : pairs_) pair->Close();
+    // Kept alive until the batch ends: an event for one of their sides may still be in it.
+    for (auto& pair : pairs_) {
+      pair->Close();
+      gGraveyard.push_back(std::unique_ptr<Handler>(new PairHolder(std::move(pair))));
+    }
     pairs_.clear();
     CloseListener();
     // The path may hold someone else's socket after a consumer restart: remove only ours.

@@ -13,7 +13,8 @@ import { REPO, startTestDaemon } from '../helpers/daemon.ts';
 import { exchange, fakePvCtrl, programScenario, provider, sleep, staleSocket, startXconnect, testLink } from '../helpers/xconnect.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
-const HELPER = join(REPO, 'native', 'build', 'Release', 'pvctrl-xconnect');
+// PVCTRL_TEST_XCONNECT_HELPER: another build of it (a sanitizer build, say) for the tests without the daemon.
+const HELPER = process.env.PVCTRL_TEST_XCONNECT_HELPER ?? join(REPO, 'native', 'build', 'Release', 'pvctrl-xconnect');
 const dir = mkdtempSync(join(tmpdir(), 'pvctrl-xconnect-native-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
