@@ -96,6 +96,7 @@ FILES:${PN} = "${bindir}/pv-ctrl \
                ${bindir}/pv-xconnect \
                ${libdir}/pv-ctrl/pvctrl_native.node \
                ${libdir}/pv-ctrl/pvctrl-lxc-start \
+               ${libdir}/pv-ctrl/pvctrl-xconnect \
                ${systemd_system_unitdir}/pv-ctrl.service \
                ${sysconfdir}/init.d/pv-ctrl \
                "
