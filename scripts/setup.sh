@@ -10,6 +10,7 @@ packages=(cmake g++ make python3 libssl-dev pkg-config tar gzip curl
   lxc lxc-dev libkmod-dev kmod busybox-static squashfs-tools qemu-user-static dropbear-bin
   g++-aarch64-linux-gnu
   netcat-openbsd strace protobuf-compiler
+  socat systemd  # test/integration/systemd.test.ts (NOTIFY_SOCKET receiver, systemd-socket-activate), systemd-analyze verify
   prometheus)  # promtool checks GET /metrics (test/integration/metrics.test.ts)
 missing=()
 for package in "${packages[@]}"; do

@@ -308,9 +308,37 @@ t.test('pvcontrol can replace the shell tool', async (t) => {
   t.match(valueOf(pvctrl.vars, 'RREPLACES:${PN}-pvcontrol') ?? '', /\bpvcontrol\b/, 'RREPLACES pvcontrol');
   const fragment = readFileSync(join(LAYER, 'kas', 'pvcontrol.yml'), 'utf8');
   t.match(fragment, /PREFERRED_RPROVIDER_pvcontrol = "pv-ctrl"/, 'the kas fragment selects the recipe that provides it');
-  t.equal(valueOf(pvctrl.vars, 'SYSTEMD_SERVICE:${PN}'), 'pv-ctrl.service', 'a systemd unit');
+  t.equal(valueOf(pvctrl.vars, 'SYSTEMD_SERVICE:${PN}'), 'pv-ctrl.service pv-ctrl.socket', 'a systemd service and its socket');
   t.equal(valueOf(pvctrl.vars, 'INITSCRIPT_NAME'), 'pv-ctrl', 'a sysvinit script');
 });
+
+/**
+ * The service and socket units as installed, read by systemd's own parser (`systemd-analyze verify`,
+ * Debian's systemd package; no running systemd needed): no unknown key, no bad value. ExecStart
+ * is pointed into the staged image for the check, since /usr/bin/pv-ctrl exists only there.
+ */
+function checkSystemdUnits(t: Tap.Test, image: string, stage: string): void {
+  const unitDir = join(image, 'lib', 'systemd', 'system');
+  const service = readFileSync(join(unitDir, 'pv-ctrl.service'), 'utf8');
+  const socket = readFileSync(join(unitDir, 'pv-ctrl.socket'), 'utf8');
+  t.match(service, /^Type=notify$/m, 'Type=notify: READY=1 once the socket answers');
+  t.match(service, /^NotifyAccess=main$/m, 'only the daemon may notify');
+  t.match(service, /^WatchdogSec=\d+s?$/m, 'a watchdog');
+  t.match(service, /^Restart=on-failure$/m, 'restarted after a watchdog timeout');
+  t.match(socket, /^ListenStream=\/run\/pantavisor\/pv\/pv-ctrl$/m, "the socket where the daemon's default run dir puts it");
+  t.match(socket, /^Accept=no$/m, 'one daemon accepts every connection');
+  const verifyDir = join(stage, 'verify-units');
+  mkdirSync(verifyDir, { recursive: true });
+  writeFileSync(join(verifyDir, 'pv-ctrl.service'), service.replace(/^ExecStart=\/usr\/bin\//m, `ExecStart=${join(image, 'usr', 'bin')}/`));
+  writeFileSync(join(verifyDir, 'pv-ctrl.socket'), socket);
+  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', '--generators=no', 'pv-ctrl.service', 'pv-ctrl.socket'].map((arg) => (arg.startsWith('pv-ctrl.') ? join(verifyDir, arg) : arg)), {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  t.equal(verify.error, undefined, 'systemd-analyze runs (Debian package systemd, installed by scripts/setup.sh)');
+  t.equal(verify.status, 0, `systemd-analyze verify: ${verify.stderr}${verify.stdout}`);
+  t.equal(`${verify.stderr}${verify.stdout}`.trim(), '', 'no warning about either unit');
+}
 
 interface KasInclude {
   repo?: string;
@@ -477,6 +505,7 @@ t.test('the recipe installs exactly what its packages list, and it runs', async 
   }
   t.match(readFileSync(join(image, 'usr/bin/pv-ctrl'), 'utf8'), /exec \/usr\/bin\/bun \/usr\/lib\/pv-ctrl\/pv-ctrl\.js "\$@"/, 'pv-ctrl runs on the bun package');
   t.ok((statSync(join(image, 'usr/lib/pv-ctrl/pvctrl-lxc-start')).mode & 0o111) !== 0, 'the LXC start helper is executable');
+  checkSystemdUnits(t, image, stage);
 
   // The bundles work where the recipe puts them: the launcher's environment, with bun standing in for the target's.
   const lib = join(image, 'usr', 'lib', 'pv-ctrl');

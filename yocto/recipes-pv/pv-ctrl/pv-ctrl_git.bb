@@ -56,6 +56,7 @@ SRC_URI = "${PVCTRL_SRC_URI};name=pvctrl \
            file://pvcontrol.wrapper \
            file://pv-xconnect.wrapper \
            file://pv-ctrl.service \
+           file://pv-ctrl.socket \
            file://pv-ctrl.init \
            "
 
@@ -98,6 +99,7 @@ FILES:${PN} = "${bindir}/pv-ctrl \
                ${libdir}/pv-ctrl/pvctrl-lxc-start \
                ${libdir}/pv-ctrl/pvctrl-xconnect \
                ${systemd_system_unitdir}/pv-ctrl.service \
+               ${systemd_system_unitdir}/pv-ctrl.socket \
                ${sysconfdir}/init.d/pv-ctrl \
                "
 RDEPENDS:${PN} = "bun ${PN}-bundle"
@@ -114,7 +116,9 @@ RREPLACES:${PN}-pvcontrol = "pvcontrol pantavisor-pvcontrol"
 FILES:${PN}-examples = "${datadir}/pv-ctrl/pvtx.d"
 ALLOW_EMPTY:${PN}-examples = "1"
 
-SYSTEMD_SERVICE:${PN} = "pv-ctrl.service"
+# Type=notify with a watchdog; the socket unit passes the API socket (socket activation), so
+# connections wait in it while the daemon restarts.
+SYSTEMD_SERVICE:${PN} = "pv-ctrl.service pv-ctrl.socket"
 SYSTEMD_AUTO_ENABLE:${PN} ?= "enable"
 INITSCRIPT_NAME = "pv-ctrl"
 INITSCRIPT_PARAMS = "defaults 30"

@@ -10,7 +10,7 @@
 #   pv-ctrl-build.sh install SRC BUILD DEST BINDIR LIBDIR DATADIR SYSCONFDIR SYSTEMD_UNITDIR FILES
 #       Everything the packages ship, into DEST (bitbake's ${D}). BUILD holds the CMake build of
 #       the addon (pvctrl_native.node, pvctrl-lxc-start, pvctrl-xconnect) and BUILD/bundle the bundles; FILES
-#       holds the recipe's files/ (launchers, service unit, init script).
+#       holds the recipe's files/ (launchers, service and socket units, init script).
 set -eu
 
 bundle() {
@@ -58,6 +58,7 @@ install_all() {
 	install -d "$dest$unitdir" "$dest$sysconfdir/init.d"
 	sed -e "s|@BINDIR@|$bindir|g" "$files/pv-ctrl.service" >"$dest$unitdir/pv-ctrl.service"
 	chmod 0644 "$dest$unitdir/pv-ctrl.service"
+	install -m 0644 "$files/pv-ctrl.socket" "$dest$unitdir/pv-ctrl.socket"
 	sed -e "s|@BINDIR@|$bindir|g" "$files/pv-ctrl.init" >"$dest$sysconfdir/init.d/pv-ctrl"
 	chmod 0755 "$dest$sysconfdir/init.d/pv-ctrl"
 }
