@@ -19,6 +19,8 @@ import { deviceMeta, userMeta } from './meta.ts';
 import { getObject, listObjects, putObject } from './objects.ts';
 import { listSteps, stepHandlers } from './steps.ts';
 import { buildInfo, config, config2, storageGc, wakelocks } from './system.ts';
+import { metrics } from './metrics.ts';
+import { EXPOSITION_CONTENT_TYPE } from '../metrics/registry.ts';
 import {
   arrayOf,
   bodyTooLarge,
@@ -321,6 +323,14 @@ export const ROUTES: readonly DocumentedRoute[] = [
       },
       400: error('A bad `since` or an unknown event type.'),
       403: error('A non-mgmt container asked for another container\'s events.'),
+    },
+  }),
+  route('/metrics', 'GET', true, metrics, {
+    summary: 'Metrics in the Prometheus text format 0.0.4 (docs/operations.md)',
+    description: 'Requests by route and status, durations, uploads, objects, revision and update progress, containers, helpers, connections, event subscribers, process memory and CPU.',
+    responses: {
+      200: { description: 'The exposition.', body: { contentType: EXPOSITION_CONTENT_TYPE, schema: { type: 'string' } } },
+      404: error('Metrics are disabled (PV_METRICS=0).'),
     },
   }),
   route('/openapi.json', 'GET', false, openApiDocument, {
