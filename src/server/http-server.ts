@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import { isPvError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { LogContext, Logger } from '../log.ts';
 import { ClientGoneError, IncomingBody } from './body.ts';
 import { gateOf, installConnectionGate, type Rejection } from './identity-encoding.ts';
 import type { CallerLookup, PeerIdentity } from './caller.ts';
@@ -266,7 +266,7 @@ export class PvCtrlServer<S> {
         const result = identify();
         return result.ok ? { ok: true, caller: result.caller } : { ok: false };
       });
-      if (lookup !== undefined && !lookup.ok) log.warn(`cannot identify caller pid ${peer.pid}: ${lookup.reason}`);
+      if (lookup !== undefined && !lookup.ok) log.warn(`cannot identify caller pid ${peer.pid}: ${lookup.reason}`, record.logContext());
       if (lookup?.ok === true) record.caller = lookup.caller;
       if (match.kind !== 'unknown') record.route = match.kind === 'dispatch' ? match.route.path : (match.pattern ?? UNMATCHED_ROUTE);
       if (match.kind === 'unknown') {
@@ -300,17 +300,17 @@ export class PvCtrlServer<S> {
       await sendApiResponse(res, response);
     } catch (error) {
       if (error instanceof ClientGoneError) {
-        log.info(`${method} ${rawTarget}: ${error.message}`);
+        log.info(`${method} ${rawTarget}: ${error.message}`, record.logContext());
         socket.destroy();
         return;
       }
       await this.finishBody(res, body, expectsContinue).catch(() => undefined);
       if (isPvError(error)) {
-        if (error.kind === 'internal') log.error(`${method} ${rawTarget}: ${error.message}${error.cause ? `: ${String(error.cause)}` : ''}`);
+        if (error.kind === 'internal') log.error(`${method} ${rawTarget}: ${error.message}${error.cause ? `: ${String(error.cause)}` : ''}`, record.logContext());
         sendPvError(res, error);
         return;
       }
-      log.error(`${method} ${rawTarget}: unexpected failure: ${(error as Error).stack ?? String(error)}`);
+      log.error(`${method} ${rawTarget}: unexpected failure: ${(error as Error).stack ?? String(error)}`, record.logContext());
       sendError(res, 500, 'Internal error');
     }
   }
@@ -388,6 +388,10 @@ class RequestRecord implements FinishedRequest {
     readonly target: string,
     readonly pid: number,
   ) {}
+  /** For log lines about this request (the JSON format names the caller). */
+  logContext(): LogContext {
+    return { caller: { container: this.caller?.name, pid: this.pid } };
+  }
 }
 
 /** Missing or empty Host is fine (HTTP/1.0); otherwise it must be `localhost`, any port. */
