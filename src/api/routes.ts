@@ -42,7 +42,7 @@ const ACTION_LIMIT = 1024;
 const SIGNAL_LIMIT = 4096;
 
 const sha: ParameterDoc = { name: 'sha', description: 'SHA-256 of the object, 64 lowercase hex digits.', schema: { type: 'string' } };
-const rev: ParameterDoc = { name: 'rev', description: 'A revision: a number, `current`, or `locals` is not one (use /steps/locals/{name}).', schema: { type: 'string' } };
+const rev: ParameterDoc = { name: 'rev', description: 'A revision: a number or `current` (local revisions are under /steps/locals/{name}).', schema: { type: 'string' } };
 const localName: ParameterDoc = { name: 'name', description: 'Name of a local revision (locals/<name>), 1–64 characters without `/`.', schema: { type: 'string' } };
 const containerName: ParameterDoc = { name: 'name', description: 'Container (platform) name in the running revision.', schema: { type: 'string' } };
 const driverName: ParameterDoc = { name: 'name', description: 'Driver alias from the caller\'s `drivers.manual` list.', schema: { type: 'string' } };
