@@ -3,7 +3,7 @@
  * for integration and acceptance tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +33,19 @@ export interface DaemonLaunch {
   args?: string[];
   /** Set JOURNAL_STREAM to the log file's `<dev>:<inode>`, as systemd does when stderr is the journal. */
   journalStream?: boolean;
+}
+
+/**
+ * A temp folder whose storage already runs revision `locals/<name>` with `state` as its state
+ * JSON; hand it to startTestDaemon({ dir }).
+ */
+export function folderRunning(name: string, state: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pvctrl-test-'));
+  const revision = join(dir, 'storage', 'trails', 'locals', name);
+  mkdirSync(join(revision, '.pvr'), { recursive: true });
+  writeFileSync(join(revision, '.pvr', 'json'), JSON.stringify(state));
+  symlinkSync(`locals/${name}`, join(dir, 'storage', 'trails', 'current'));
+  return dir;
 }
 
 export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDaemon> {

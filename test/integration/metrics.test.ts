@@ -8,33 +8,27 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BUN, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { createContainerCgroup } from '../helpers/cgroups.ts';
+import { rmSync } from 'node:fs';
+import { folderRunning, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { createContainerCgroup, requestsFromCgroup } from '../helpers/cgroups.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-const dir = mkdtempSync(join(tmpdir(), 'pvctrl-metrics-'));
-const revision = join(dir, 'storage', 'trails', 'locals', 'metrics');
-mkdirSync(join(revision, '.pvr'), { recursive: true });
-writeFileSync(
-  join(revision, '.pvr', 'json'),
-  JSON.stringify({
-    '#spec': 'pantavisor-service-system@1',
-    'metrics-manager/run.json': { name: 'metrics-manager', type: 'lxc', group: 'app', status_goal: 'STARTED' },
-    'metrics-plain/run.json': { name: 'metrics-plain', type: 'lxc', group: 'app', roles: [], status_goal: 'STARTED' },
-  }),
-);
-symlinkSync('locals/metrics', join(dir, 'storage', 'trails', 'current'));
+const dir = folderRunning('metrics', {
+  '#spec': 'pantavisor-service-system@1',
+  'metrics-manager/run.json': { name: 'metrics-manager', type: 'lxc', group: 'app', status_goal: 'STARTED' },
+  'metrics-plain/run.json': { name: 'metrics-plain', type: 'lxc', group: 'app', roles: [], status_goal: 'STARTED' },
+});
 
 let daemon: TestDaemon;
 t.before(async () => {
   daemon = await startTestDaemon({ dir });
 });
-t.teardown(() => daemon?.dispose());
+t.teardown(async () => {
+  await daemon?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** One sample's value, by exact series text (name and labels as written), or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -46,21 +40,6 @@ async function scrape(): Promise<string> {
   const response = await rawRequest(daemon.socket, 'GET', '/metrics');
   if (response.status !== 200) throw new Error(`GET /metrics: ${response.status} ${response.body}`);
   return response.body;
-}
-
-/** GET /metrics from a child process moved into a container's cgroup. */
-function scrapeFrom(cgroupPath: string): { status: number; body: string } {
-  const script = `
-    import { writeFileSync } from 'node:fs';
-    import { rawRequest } from ${JSON.stringify(join(import.meta.dir, '..', 'helpers', 'raw-http.ts'))};
-    const [cgroup, socket] = JSON.parse(process.env.PVCTRL_CALL);
-    writeFileSync(cgroup + '/cgroup.procs', String(process.pid));
-    const response = await rawRequest(socket, 'GET', '/metrics');
-    process.stdout.write(JSON.stringify({ status: response.status, body: response.body }));
-  `;
-  const result = spawnSync(BUN, ['-e', script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, PVCTRL_CALL: JSON.stringify([cgroupPath, daemon.socket]) } });
-  if (result.status !== 0) throw new Error(result.stderr);
-  return JSON.parse(result.stdout) as { status: number; body: string };
 }
 
 t.test('after traffic, promtool accepts the exposition and the figures match what was done', async (t) => {
@@ -135,10 +114,10 @@ t.test('a mgmt container may scrape; a non-mgmt container gets 403', async (t) =
     manager.remove();
     plain.remove();
   });
-  const allowed = scrapeFrom(manager.path);
-  t.equal(allowed.status, 200);
-  t.match(allowed.body, /^# TYPE pvctrl_http_requests_total counter$/m);
-  t.same(scrapeFrom(plain.path), { status: 403, body: '{"Error":"Request not sent from a mgmt platform"}' });
+  const [allowed] = requestsFromCgroup(manager.path, daemon.socket, [['GET', '/metrics']]);
+  t.equal(allowed?.status, 200);
+  t.match(allowed?.body, /^# TYPE pvctrl_http_requests_total counter$/m);
+  t.same(requestsFromCgroup(plain.path, daemon.socket, [['GET', '/metrics']]), [{ status: 403, body: '{"Error":"Request not sent from a mgmt platform"}' }]);
   const text = await scrape();
   t.equal(sample(text, 'pvctrl_http_requests_total{route="/metrics",method="GET",status="403"}'), 1, 'the refusal is counted under its route');
 });
