@@ -270,6 +270,9 @@ export class PvCtrlServer<S> {
       if (lookup?.ok === true) record.caller = lookup.caller;
       if (match.kind !== 'unknown') record.route = match.kind === 'dispatch' ? match.route.path : (match.pattern ?? UNMATCHED_ROUTE);
       if (match.kind === 'unknown') {
+        // Not needed to answer, but the audit trail names who tried (only this refusal pays for it).
+        const who = identify();
+        if (who.ok) record.caller = who.caller;
         await this.refuse(res, body, expectsContinue, 400, `unknown endpoint: ${rawTarget}`);
         return;
       }

@@ -77,7 +77,7 @@ t.test('--log-format json: every line is one JSON object; one audit line per sta
   );
   for (const line of audit) {
     t.equal(line.level, 'info');
-    t.same(line.caller, { container: line.route === 'unmatched' ? null : '_pv_', pid: line.caller?.pid }, 'caller named (an unmatched route is not identified)');
+    t.equal(line.caller?.container, '_pv_', 'caller named (also on an unmatched route)');
     t.ok(Number.isInteger(line.caller?.pid) && (line.caller?.pid ?? 0) > 0, 'caller pid');
     t.ok(typeof line.duration_ms === 'number' && line.duration_ms >= 0, 'duration');
     t.match(line.message, `${line.method} ${line.target} route=${line.route} status=${line.status} duration_ms=`);
