@@ -41,6 +41,14 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
+/** `le` is the histogram's own label; `__` names are reserved to Prometheus. */
+function checkNames(name: string, labelNames: readonly string[]): void {
+  if (!METRIC_NAME.test(name)) throw new Error(`invalid metric name ${name}`);
+  for (const label of labelNames) {
+    if (!LABEL_NAME.test(label) || label.startsWith('__') || label === 'le') throw new Error(`invalid label name ${label} of ${name}`);
+  }
+}
+
 function labelText(names: readonly string[], values: readonly string[], extraName?: string, extraValue?: string): string {
   const parts: string[] = [];
   for (let index = 0; index < names.length; index++) parts.push(`${names[index]}="${escapeLabelValue(values[index] ?? '')}"`);
@@ -57,10 +65,7 @@ abstract class Family<Child> {
     readonly type: MetricType,
     readonly labelNames: readonly string[],
   ) {
-    if (!METRIC_NAME.test(name)) throw new Error(`invalid metric name ${name}`);
-    for (const label of labelNames) {
-      if (!LABEL_NAME.test(label) || label.startsWith('__') || label === 'le') throw new Error(`invalid label name ${label} of ${name}`);
-    }
+    checkNames(name, labelNames);
   }
 
   /** The child for these label values; resolve once and keep it where it is used often. */
@@ -152,7 +157,7 @@ class Collected {
     readonly labelNames: readonly string[],
     private readonly read: () => Iterable<Sample>,
   ) {
-    if (!METRIC_NAME.test(name)) throw new Error(`invalid metric name ${name}`);
+    checkNames(name, labelNames);
   }
   render(out: string[]): void {
     out.push(`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`);
