@@ -36,13 +36,14 @@ export function nativeXconnect(env: Readonly<Record<string, string | undefined>>
 export function xconnectDaemonSpec(
   socket: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
-  nativeHelper: string | undefined = nativeXconnect(env),
+  /** null: there is none (the default looks next to the addon). */
+  nativeHelper: string | null = nativeXconnect(env) ?? null,
 ): DaemonSpec {
   const childEnv = { PV_CTRL_SOCKET: socket };
   const args = ['--socket', socket];
   const override = env.PV_XCONNECT_BIN;
   if (override !== undefined && override !== '') return { name: XCONNECT_DAEMON, command: override, args, env: childEnv, requires: [override] };
-  if (nativeHelper !== undefined) return { name: XCONNECT_DAEMON, command: nativeHelper, args, env: childEnv, requires: [nativeHelper] };
+  if (nativeHelper !== null) return { name: XCONNECT_DAEMON, command: nativeHelper, args, env: childEnv, requires: [nativeHelper] };
   if (isCompiled()) {
     const sibling = join(dirname(process.execPath), XCONNECT_DAEMON);
     return { name: XCONNECT_DAEMON, command: sibling, args, env: childEnv, requires: [sibling] };

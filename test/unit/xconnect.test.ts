@@ -14,6 +14,7 @@ import { BUN, REPO } from '../helpers/daemon.ts';
 import { exchange, fakePvCtrl, programScenario, provider, staleSocket, testLink } from '../helpers/xconnect.ts';
 import { fetchGraph, parseGraph, parseGraphAnswer, type XconnectLink } from '../../src/xconnect/graph.ts';
 import { resolveInRoot } from '../../src/xconnect/paths.ts';
+import { nativeXconnect, xconnectDaemonSpec } from '../../src/xconnect/command.ts';
 import { Reconciler } from '../../src/xconnect/reconciler.ts';
 import { UnixLink, type LinkLogger } from '../../src/xconnect/unix-link.ts';
 
@@ -182,4 +183,15 @@ t.test('fetchGraph speaks HTTP/1.0 to the socket', async (t) => {
 
 t.test('the pv-xconnect program against a fake pv-ctrl', async (t) => {
   await programScenario(t, [BUN, join(REPO, 'src', 'xconnect', 'main.ts')], dir);
+});
+
+t.test('how the supervisor runs pv-xconnect: PV_XCONNECT_BIN, else the native one, else the TypeScript one', async (t) => {
+  const socket = '/run/pv/pv-ctrl';
+  const native = '/opt/pv/pvctrl-xconnect';
+  t.match(xconnectDaemonSpec(socket, { PV_XCONNECT_BIN: '/usr/bin/other' }, native), { name: 'pv-xconnect', command: '/usr/bin/other', args: ['--socket', socket], requires: ['/usr/bin/other'] });
+  t.match(xconnectDaemonSpec(socket, {}, native), { name: 'pv-xconnect', command: native, args: ['--socket', socket], env: { PV_CTRL_SOCKET: socket }, requires: [native] });
+  const fallback = xconnectDaemonSpec(socket, {}, null);
+  t.equal(fallback.command, process.execPath, 'from source without the native one: the Bun running pv-ctrl');
+  t.same(fallback.args, [join(REPO, 'src', 'xconnect', 'main.ts'), '--socket', socket]);
+  t.equal(nativeXconnect(), join(REPO, 'native', 'build', 'Release', 'pvctrl-xconnect'), 'found next to the addon of this checkout');
 });
