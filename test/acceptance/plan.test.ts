@@ -7,12 +7,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { pvc, pvctl, pvctlAs, sh } from '../helpers/plan.ts';
+import { pvc, pvctl, pvctlAs, recordPlanTraffic, sh } from '../helpers/plan.ts';
 import { tcpBanner } from '../helpers/net.ts';
 import { lxcPathOf, waitFor, waitForStatus } from '../helpers/containers.ts';
 import { CLIENT, SERVER } from '../helpers/examples.ts';
 
 const SSH_PORT = 20000 + Math.floor(Math.random() * 20000);
+// The contract check validates every answer of this plan (no-op unless the runner records).
+recordPlanTraffic();
 
 // The plan's appengine: a fresh storage, the two example containers in pvtx.d. Set up in
 // t.before: tap ends a root test that has no subtests yet when the loop waits too long.

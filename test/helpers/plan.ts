@@ -2,10 +2,12 @@
  * The test plan's helper aliases, for real: `pvctl` runs bin/pvcontrol and `pvc` runs curl on
  * the daemon's socket (the plan's pvcurl), both as separate processes.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PVCONTROL } from './daemon.ts';
+import { BUN, PVCONTROL } from './daemon.ts';
 import { unifiedCgroupMount } from './cgroups.ts';
+import { CONTRACT_DIR_ENV, recordingEnabled } from './contract-recorder.ts';
 
 export interface CommandResult {
   code: number | null;
@@ -13,10 +15,40 @@ export interface CommandResult {
   stderr: string;
 }
 
+let recordTraffic = false;
+const proxies = new Map<string, string>();
+
+/**
+ * Opt-in for the contract check: from now on `pvctl` and `pvc` reach the daemon through a
+ * recording pass-through (test/helpers/contract-proxy.ts) when the runner records answers.
+ * `pvctlAs` stays direct: the daemon must see the container's own process.
+ */
+export function recordPlanTraffic(): void {
+  recordTraffic = recordingEnabled();
+}
+
+function viaRecorder(socket: string): string {
+  if (!recordTraffic) return socket;
+  const known = proxies.get(socket);
+  if (known !== undefined) return known;
+  const listen = join(process.env[CONTRACT_DIR_ENV] as string, `proxy-${process.pid}-${proxies.size}.sock`);
+  const child = spawn(BUN, [join(import.meta.dir, 'contract-proxy.ts'), socket, listen], { stdio: 'ignore' });
+  // Unref'd so it never keeps the test alive; the test's exit ends it (it records what is open).
+  child.unref();
+  process.once('exit', () => child.kill('SIGTERM'));
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(listen)) {
+    if (Date.now() > deadline) throw new Error(`contract proxy did not listen on ${listen}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  proxies.set(socket, listen);
+  return listen;
+}
+
 export function pvctl(socket: string, args: string[], options: { input?: string } = {}): CommandResult {
   const result = spawnSync(PVCONTROL, args, {
     encoding: 'utf8',
-    env: { ...process.env, PVCTRL_SOCKET: socket },
+    env: { ...process.env, PVCTRL_SOCKET: viaRecorder(socket) },
     ...(options.input !== undefined ? { input: options.input } : {}),
     timeout: 120_000,
   });
@@ -25,7 +57,7 @@ export function pvctl(socket: string, args: string[], options: { input?: string 
 
 /** `pvc <curl args> http://localhost/<path>`: curl with the plan's pvcurl semantics plus -w for the status. */
 export function pvc(socket: string, args: string[]): CommandResult & { status: number; body: string } {
-  const result = spawnSync('curl', ['-sS', '--max-time', '60', '--unix-socket', socket, '-w', '\n%{http_code}', ...args], {
+  const result = spawnSync('curl', ['-sS', '--max-time', '60', '--unix-socket', viaRecorder(socket), '-w', '\n%{http_code}', ...args], {
     encoding: 'utf8',
     timeout: 90_000,
   });
