@@ -4,6 +4,7 @@
  * only when chosen, so pvcontrol and pv-xconnect never evaluate the daemon's modules.
  */
 import { chooseProgram } from './multicall.ts';
+import { applyDaemonRuntimeEnv } from './util/runtime-env.ts';
 
 const invocation = chooseProgram(process.argv0, process.argv.slice(2));
 // The programs read process.argv themselves: hand them their own arguments.
@@ -17,6 +18,8 @@ switch (invocation.program) {
     await import('./xconnect/main.ts');
     break;
   case 'pv-ctrl': {
+    // Before the daemon's modules load: may execute this executable again with Bun's settings.
+    applyDaemonRuntimeEnv();
     const { runPvCtrl } = await import('./main.ts');
     runPvCtrl();
     break;
