@@ -89,6 +89,8 @@ interface Tracked {
   exitWatch: { token: number; pid: number } | undefined;
   /** Armed for the one instant a stability/reset window or an alive deadline falls due. */
   dueTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The status.json text last written: a change that does not alter it (an `alive` signal) writes nothing. */
+  persisted: string | undefined;
 }
 
 /** What the runtime has armed at the moment; idle and stable, it is only exit watches. */
@@ -159,6 +161,7 @@ export class ContainerRuntime implements ContainerController {
         goalTimedOut: false,
         exitWatch: undefined,
         dueTimer: undefined,
+        persisted: undefined,
       });
     }
     const timedOut: string[] = [];
@@ -452,12 +455,12 @@ export class ContainerRuntime implements ContainerController {
   private persist(entry: Tracked): void {
     const info = this.options.system.info(entry.platform.name);
     if (info === undefined) return;
+    const text = JSON.stringify({ revision: this.revision, status: info.status, userStopped: info.userStopped, currentRetries: info.currentRetries, startedAt: entry.startedAt });
+    if (text === entry.persisted) return;
     try {
       mkdirSync(entry.paths.root, { recursive: true });
-      writeFileDurable(
-        join(entry.paths.root, 'status.json'),
-        JSON.stringify({ revision: this.revision, status: info.status, userStopped: info.userStopped, currentRetries: info.currentRetries, startedAt: entry.startedAt }),
-      );
+      writeFileDurable(join(entry.paths.root, 'status.json'), text);
+      entry.persisted = text;
     } catch (error) {
       this.options.log.warn(`container ${entry.platform.name}: cannot persist status: ${(error as Error).message}`);
     }

@@ -1,16 +1,18 @@
 /**
  * Container status has one owner: every change, including one a container asks for through
  * `POST /signal` (`ready`), goes through the runtime, so the revision status in device meta
- * (`pantavisor.status`) follows it. Real daemon, real LXC containers from the examples.
+ * (`pantavisor.status`) follows it; an `alive` signal, which changes nothing persisted, writes
+ * nothing. Real daemon, real LXC containers from the examples.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startTestDaemon } from '../helpers/daemon.ts';
 import { CLIENT, SERVER, prepareStorage, unpackExamples } from '../helpers/examples.ts';
 import { waitFor, waitForStatus } from '../helpers/containers.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
+import { pvctlAs } from '../helpers/plan.ts';
 
 const examples = unpackExamples();
 t.teardown(() => rmSync(dirname(examples.objectsDir), { recursive: true, force: true }));
@@ -36,4 +38,14 @@ t.test('a ready signal updates device meta pantavisor.status', async (t) => {
   );
   t.equal(seen, 'READY', 'the revision status in device meta follows the ready signals');
   t.match(daemon.log(), /container pv-example-unix-server: READY/, 'the change is logged like every other status change');
+
+  // An `alive` signal moves the liveness deadline only: nothing of the persisted status changes,
+  // so nothing is written (it came with two fsyncs every 20 s at idle).
+  const statusFile = join(dirname(daemon.runDir), 'containers', SERVER, 'status.json');
+  const before = statSync(statusFile);
+  const alive = pvctlAs(SERVER, daemon.socket, ['signal', 'alive']);
+  t.equal(alive.code, 0, alive.stderr);
+  const after = statSync(statusFile);
+  t.same([after.ino, after.mtimeMs], [before.ino, before.mtimeMs], 'status.json is not written again');
+  t.match(readFileSync(statusFile, 'utf8'), /"status":"READY"/);
 });
