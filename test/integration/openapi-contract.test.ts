@@ -5,12 +5,11 @@
  * Every answer is recorded for the contract check (test/contract/responses.check.ts).
  */
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUN, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { createContainerCgroup } from '../helpers/cgroups.ts';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { createContainerCgroup, requestsFromCgroup } from '../helpers/cgroups.ts';
 import { buildModuleTree } from '../helpers/module-tree.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { ROUTES } from '../../src/api/routes.ts';
@@ -48,28 +47,8 @@ t.teardown(async () => {
 
 type Call = [method: string, path: string, body?: string];
 
-/** Requests from a child process that first moves itself into `cgroupPath` (bounded). */
-function callFrom(cgroupPath: string, requests: Call[]): { status: number; body: string }[] {
-  const script = `
-    import { writeFileSync } from 'node:fs';
-    import { rawRequest } from ${JSON.stringify(join(import.meta.dir, '..', 'helpers', 'raw-http.ts'))};
-    const [cgroup, socket, requests] = JSON.parse(process.env.PVCTRL_CALL);
-    writeFileSync(cgroup + '/cgroup.procs', String(process.pid));
-    const out = [];
-    for (const [method, path, body] of requests) {
-      const response = await rawRequest(socket, method, path, body === undefined ? {} : { body });
-      out.push({ status: response.status, body: response.body });
-    }
-    process.stdout.write(JSON.stringify(out));
-  `;
-  const result = spawnSync(BUN, ['-e', script], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, PVCTRL_CALL: JSON.stringify([cgroupPath, daemon.socket, requests]) },
-  });
-  if (result.status !== 0) throw new Error(`requests from ${cgroupPath} failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as { status: number; body: string }[];
-}
+const callFrom = (cgroupPath: string, requests: Call[]): { status: number; body: string }[] =>
+  requestsFromCgroup(cgroupPath, daemon.socket, requests, 60_000);
 
 async function asHost(method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
   const response = await rawRequest(daemon.socket, method, path, body === undefined ? {} : { body });
