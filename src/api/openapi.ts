@@ -153,8 +153,8 @@ export function renderOpenApi(routes: readonly DocumentedRouteShape[]): string {
   return `${JSON.stringify(generateOpenApi(routes), null, 2)}\n`;
 }
 
-/** Where a response of this route and status is described, for validators (test/helpers/contract.ts). */
-export function responseSchemaRef(path: string, method: Method, status: number | 'default', contentType: string = JSON_TYPE): string {
+/** JSON pointer to the schema of one response body in the document, for validators (test/helpers/contract.ts). */
+export function responseSchemaRef(templatedPath: string, method: Method, status: number | 'default', contentType: string = JSON_TYPE): string {
   const pointer = (text: string): string => text.replace(/~/g, '~0').replace(/\//g, '~1');
-  return `#/paths/${pointer(path)}/${method.toLowerCase()}/responses/${status}/content/${pointer(contentType)}/schema`;
+  return `#/paths/${pointer(templatedPath)}/${method.toLowerCase()}/responses/${status}/content/${pointer(contentType)}/schema`;
 }

@@ -9,7 +9,7 @@ import type { Exchange } from './contract-recorder.ts';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { DEFAULT_RESPONSE_STATUSES, generateOpenApi, templatePath } from '../../src/api/openapi.ts';
+import { DEFAULT_RESPONSE_STATUSES, generateOpenApi, responseSchemaRef, templatePath } from '../../src/api/openapi.ts';
 import { ROUTES, buildRouter } from '../../src/api/routes.ts';
 import type { Method } from '../../src/server/types.ts';
 
@@ -37,7 +37,6 @@ export interface ContractReport {
   uncovered: string[];
 }
 
-const pointer = (text: string): string => text.replace(/~/g, '~0').replace(/\//g, '~1');
 const mediaType = (contentType: string): string => (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
 const HOST = { kind: 'host', name: '_pv_', privileged: true, pid: 1 } as const;
 
@@ -104,7 +103,7 @@ export function checkContract(exchanges: readonly Exchange[]): ContractReport {
       problems.push(`${where}: body is not JSON: ${exchange.body.slice(0, 200)}`);
       continue;
     }
-    const ref = `pvctrl-openapi#/paths/${pointer(templated)}/${method}/responses/${key}/content/${pointer(type)}/schema`;
+    const ref = `pvctrl-openapi${responseSchemaRef(templated, exchange.method as Method, documented ? exchange.status : 'default', type)}`;
     const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
     if (!validate(value)) {
       problems.push(`${where}: body does not match the schema: ${ajv.errorsText(validate.errors)}; body ${exchange.body.slice(0, 300)}`);
