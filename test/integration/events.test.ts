@@ -347,3 +347,34 @@ t.test('a daemon stop ends open streams', async (t) => {
     await own.dispose();
   }
 });
+
+t.test('HTTP/1.0: the stream is the bytes as they are (no chunked framing), ended by the close', async (t) => {
+  const own = await startTestDaemon();
+  try {
+    const connection = createConnection(own.socket);
+    const received: Buffer[] = [];
+    const text = (): string => Buffer.concat(received).toString('latin1');
+    connection.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<void>((resolve) => connection.once('close', () => resolve()));
+    connection.write('GET /events?types=meta HTTP/1.0\r\n\r\n');
+    await until('the head', () => text().includes('\r\n\r\n'));
+    t.equal((await rawRequest(own.socket, 'PUT', '/user-meta/events.http10', { body: 'one' })).status, 200);
+    t.equal((await rawRequest(own.socket, 'PUT', '/user-meta/events.http10', { body: 'two' })).status, 200);
+    await until('both events', () => text().includes('"value":"two"'));
+    const [head = '', body = ''] = text().split('\r\n\r\n');
+    t.match(head, /^HTTP\/1\.0 200 OK\r\n/);
+    t.notMatch(head, /transfer-encoding/i, 'HTTP/1.0 has no chunked encoding');
+    t.match(head, /\r\nConnection: close(\r\n|$)/i);
+    const lines = body.split('\n');
+    t.match(lines[0], /^\{"seq":\d+,"time":\d+,"type":"meta","meta":\{"store":"user-meta","key":"events.http10","action":"set","size":3,"value":"one"\}\}$/, 'the first line right after the head');
+    t.match(lines[1], /"value":"two"/, 'the next line right after it');
+    const stopping = own.stop();
+    const bound = setTimeout(() => connection.destroy(), 30_000);
+    await closed;
+    clearTimeout(bound);
+    t.equal(await stopping, 0);
+    t.notMatch(text().slice(text().indexOf('"value":"two"')), /\r\n0\r\n/, 'no last chunk: the close ends the body');
+  } finally {
+    await own.dispose();
+  }
+});
