@@ -2,7 +2,7 @@
  * Crash-safe file publication: every write that must survive a power cut goes
  * temp file (same directory) → write → fsync(file) → rename → fsync(directory).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +44,22 @@ export function writeFileDurable(target: string, data: string | Uint8Array, mode
   }
   closeSync(fd);
   publishDurable(temp, target, step);
+}
+
+/**
+ * Write `data` to `target` atomically for its readers (temp file in the same directory, then
+ * rename), without fsync: for files that do not outlive a boot (the run dir is tmpfs on a
+ * device), which a power cut loses anyway, so an fsync would only cost time.
+ */
+export function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): void {
+  const temp = tempPathFor(target);
+  try {
+    writeFileSync(temp, data, { mode, flag: 'wx' });
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Rename an already fsync'ed temp file into place and make the rename itself durable. */
