@@ -540,3 +540,32 @@ t.test('the recipe installs exactly what its packages list, and it runs', async 
   t.equal(await exited, 0, 'stops cleanly');
   clearTimeout(timer);
 });
+
+t.test('the pv-ctrl launcher gives the runtime settings and leaves pv-xconnect to the daemon when the native one is installed', async (t) => {
+  const { DAEMON_RUNTIME_ENV } = await import('../../src/util/runtime-env.ts');
+  const root = mkdtempSync(join(REPO, '.tmp-launcher-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const bindir = join(root, 'bin');
+  const libdir = join(root, 'lib');
+  mkdirSync(bindir);
+  mkdirSync(join(libdir, 'pv-ctrl'), { recursive: true });
+  const launcher = join(bindir, 'pv-ctrl');
+  const wrapper = readFileSync(join(LAYER, 'recipes-pv', 'pv-ctrl', 'files', 'pv-ctrl.wrapper'), 'utf8');
+  writeFileSync(launcher, wrapper.replaceAll('@BINDIR@', bindir).replaceAll('@LIBDIR@', libdir));
+  // Stand-ins: a "bun" that prints the environment it was given, and the two pv-xconnects.
+  writeFileSync(join(bindir, 'bun'), '#!/bin/sh\nenv\n');
+  writeFileSync(join(bindir, 'pv-xconnect'), '#!/bin/sh\n');
+  const native = join(libdir, 'pv-ctrl', 'pvctrl-xconnect');
+  writeFileSync(native, '#!/bin/sh\n');
+  for (const file of [launcher, join(bindir, 'bun'), join(bindir, 'pv-xconnect'), native]) chmodSync(file, 0o755);
+  const environment = (): Map<string, string> => {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+    const run = spawnSync(launcher, [], { encoding: 'utf8', env });
+    return new Map(run.stdout.split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  };
+  const withNative = environment();
+  for (const [name, value] of Object.entries(DAEMON_RUNTIME_ENV)) t.equal(withNative.get(name), value, `${name}: the daemon need not execute itself again`);
+  t.notOk(withNative.has('PV_XCONNECT_BIN'), 'native pv-xconnect installed: the daemon picks it');
+  rmSync(native);
+  t.equal(environment().get('PV_XCONNECT_BIN'), join(bindir, 'pv-xconnect'), 'without it: the launcher of the bundle');
+});
