@@ -50,6 +50,21 @@ export function exchange(path: string, send?: string): Promise<string> {
   });
 }
 
+/**
+ * A provider in another process that greets (`hello <n>`) and closes at once, as pv-example serve
+ * does: it can close between a relay's connect and its first look at the socket. False (nothing
+ * started) where perl with IO::Socket::UNIX is missing.
+ */
+export async function oneShotProvider(t: Test, path: string): Promise<boolean> {
+  if (spawnSync('perl', ['-MIO::Socket::UNIX', '-e', '1']).status !== 0) return false;
+  mkdirSync(join(path, '..'), { recursive: true });
+  const script = '$p=shift; $s=IO::Socket::UNIX->new(Type=>SOCK_STREAM(), Local=>$p, Listen=>16) or die "$!"; $|=1; print "ready\n"; $n=0; while ($c=$s->accept) { $n++; print $c "hello $n\n"; close $c }';
+  const server = spawn('perl', ['-MIO::Socket::UNIX', '-e', script, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void server.kill());
+  await new Promise((resolve) => server.stdout?.once('data', resolve));
+  return true;
+}
+
 /** A link between two "containers" that are this process (root `/`), with paths under `dir`. */
 export function testLink(dir: string, overrides: Partial<XconnectLink> = {}): XconnectLink {
   return {

@@ -5,12 +5,12 @@
  * Containers are `/proc/<our pid>/root`, the host root (test/helpers/xconnect.ts).
  */
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startTestDaemon } from '../helpers/daemon.ts';
-import { exchange, fakePvCtrl, programScenario, provider, sleep, staleSocket, startXconnect, testLink } from '../helpers/xconnect.ts';
+import { exchange, fakePvCtrl, oneShotProvider, programScenario, provider, sleep, staleSocket, startXconnect, testLink } from '../helpers/xconnect.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 // PVCTRL_TEST_XCONNECT_HELPER: another build of it (a sanitizer build, say) for the tests without the daemon.
@@ -70,17 +70,11 @@ t.test('relaying: stale socket replaced, mode 0666, half-close, 4 MiB with back-
 });
 
 t.test('a provider that answers and hangs up at once (as pv-example serve does) is relayed every time', async (t) => {
-  const perl = spawnSync('perl', ['-MIO::Socket::UNIX', '-e', '1']);
-  if (perl.status !== 0) {
+  const socket = join(dir, 'oneshot', 'raw.sock');
+  if (!(await oneShotProvider(t, socket))) {
     t.skip('perl with IO::Socket::UNIX is needed for an out-of-process one-shot provider');
     return;
   }
-  const socket = join(dir, 'oneshot', 'raw.sock');
-  mkdirSync(join(dir, 'oneshot'));
-  const script = '$p=shift; $s=IO::Socket::UNIX->new(Type=>SOCK_STREAM(), Local=>$p, Listen=>16) or die "$!"; $|=1; print "ready\n"; $n=0; while ($c=$s->accept) { $n++; print $c "hello $n\n"; close $c }';
-  const server = spawn('perl', ['-MIO::Socket::UNIX', '-e', script, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => void server.kill());
-  await new Promise((resolve) => server.stdout?.once('data', resolve));
   const target = join(dir, 'oneshot-consumer', 'raw.sock');
   const relay = await relayFor(t, 'fake-oneshot', () => [testLink(dir, { target, socket })]);
   await relay.until('link up', () => existsSync(target));

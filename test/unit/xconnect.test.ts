@@ -6,12 +6,12 @@
  * types) and the program itself against a fake pv-ctrl.
  */
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUN, REPO } from '../helpers/daemon.ts';
-import { exchange, fakePvCtrl, programScenario, provider, staleSocket, testLink } from '../helpers/xconnect.ts';
+import { exchange, fakePvCtrl, oneShotProvider, programScenario, provider, staleSocket, testLink } from '../helpers/xconnect.ts';
 import { fetchGraph, parseGraph, parseGraphAnswer, type XconnectLink } from '../../src/xconnect/graph.ts';
 import { resolveInRoot } from '../../src/xconnect/paths.ts';
 import { nativeXconnect, xconnectDaemonSpec } from '../../src/xconnect/command.ts';
@@ -98,17 +98,11 @@ t.test('a unix link relays both ways, with half-close', async (t) => {
 t.test('a provider that answers and hangs up at once (as pv-example serve does) is relayed every time', async (t) => {
   // In another process, so it can close between our connect and our first look at the
   // socket: the window in which Bun's own async Unix connect reports ECONNRESET.
-  const perl = spawnSync('perl', ['-MIO::Socket::UNIX', '-e', '1']);
-  if (perl.status !== 0) {
+  const path = join(dir, 'oneshot', 'raw.sock');
+  if (!(await oneShotProvider(t, path))) {
     t.skip('perl with IO::Socket::UNIX is needed for an out-of-process one-shot provider');
     return;
   }
-  const path = join(dir, 'oneshot', 'raw.sock');
-  mkdirSync(join(dir, 'oneshot'));
-  const script = '$p=shift; $s=IO::Socket::UNIX->new(Type=>SOCK_STREAM(), Local=>$p, Listen=>16) or die "$!"; $|=1; print "ready\n"; $n=0; while ($c=$s->accept) { $n++; print $c "hello $n\n"; close $c }';
-  const server = spawn('perl', ['-MIO::Socket::UNIX', '-e', script, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => void server.kill());
-  await new Promise((resolve) => server.stdout?.once('data', resolve));
   const target = join(dir, 'oneshot-consumer', 'raw.sock');
   const opened = await UnixLink.open(link({ target, socket: path }), recorder());
   t.teardown(() => opened.close('test'));
