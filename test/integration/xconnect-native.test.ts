@@ -7,6 +7,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startTestDaemon } from '../helpers/daemon.ts';
@@ -104,6 +105,49 @@ t.test('provider down, a target that is not a socket, unsupported types: said on
   t.match(relay.output(), /error: link taken: .*cannot set up: .*occupied\/raw\.sock exists and is not a socket/);
   t.equal(readFileSync(occupied, 'utf8'), 'data', 'the file is left alone');
   t.match(relay.output(), /link bus: .*type dbus not supported yet, skipped/);
+});
+
+t.test('a link torn down while connections stream through it ends them, and the program goes on', async (t) => {
+  const socket = join(dir, 'p-stream', 'raw.sock');
+  mkdirSync(join(dir, 'p-stream'), { recursive: true });
+  // A provider that streams until the other side goes away.
+  const server = createServer((peer) => {
+    const timer = setInterval(() => peer.write('x'.repeat(16 * 1024)), 1);
+    peer.on('close', () => clearInterval(timer));
+    peer.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  t.teardown(() => void server.close());
+  const target = join(dir, 'c-stream', 'raw.sock');
+  let links = [testLink(dir, { target, socket })];
+  const relay = await relayFor(t, 'fake-stream', () => links);
+  await relay.until('link up', () => existsSync(target));
+  const clients = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      new Promise<{ received: () => number; ended: Promise<void> }>((resolve, reject) => {
+        const client = createConnection(target);
+        let bytes = 0;
+        const ended = new Promise<void>((done) => client.once('close', () => done()));
+        client.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        client.on('error', () => undefined);
+        client.once('connect', () => resolve({ received: () => bytes, ended }));
+        client.once('error', reject);
+      }),
+    ),
+  );
+  await relay.until('data flowing', () => clients.every((client) => client.received() > 0));
+  links = [];
+  relay.fake.graphChanged();
+  await relay.until('link down', () => !existsSync(target));
+  await Promise.all(clients.map((client) => client.ended));
+  t.pass('every relayed connection ended with its link');
+  t.match(relay.output(), /down \(no longer in the graph or a container stopped; 8 connections relayed\)/);
+  links = [testLink(dir, { target, socket: join(dir, 'provider-again', 'raw.sock') })];
+  const again = await provider(join(dir, 'provider-again', 'raw.sock'));
+  t.teardown(() => void again.close());
+  relay.fake.graphChanged();
+  await relay.until('link up again', () => existsSync(target));
+  t.equal(await exchange(target), 'hello from provider\n', 'the program still relays');
 });
 
 t.test('idle: no wakeups while nothing happens, a few MiB', async (t) => {
