@@ -33,9 +33,12 @@ function stopper(child: ChildProcess, dir: string): () => Promise<void> {
   };
 }
 
-/** @param env extra environment for the daemon (e.g. PVCTRL_UPLOAD_FASTPATH=0) */
-export async function startDaemon(env: Record<string, string> = {}): Promise<Started> {
-  const dir = mkdtempSync(join(tmpdir(), 'pvctrl-bench-'));
+/**
+ * @param env extra environment for the daemon (e.g. PVCTRL_UPLOAD_FASTPATH=0)
+ * @param root where its storage and run dir go (default the temp dir; bench/events.ts: tmpfs)
+ */
+export async function startDaemon(env: Record<string, string> = {}, root = tmpdir()): Promise<Started> {
+  const dir = mkdtempSync(join(root, 'pvctrl-bench-'));
   const socket = join(dir, 'run', 'pv-ctrl');
   const child = spawn(join(REPO, 'bin', 'pv-ctrl'), ['--storage', join(dir, 'storage'), '--rundir', join(dir, 'run'), '--log-level', 'warn'], {
     stdio: ['ignore', 'ignore', 'inherit'],

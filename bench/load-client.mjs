@@ -1,9 +1,10 @@
 // Keep-alive GET load over a Unix socket with Node's http client (the same client the reference
 // figures were taken with). Prints one JSON line: {rps, p50_ms, p99_ms, max_ms, errors, codes}.
-// Usage: node bench/load-client.mjs <socket> <path> <concurrency> <total>
+// Usage: node bench/load-client.mjs <socket> <path> <concurrency> <total> [durationMs]
+// (with durationMs: stop issuing after that long, or after total, whichever comes first)
 import http from 'node:http';
 
-const [socketPath, path, concurrencyText, totalText] = process.argv.slice(2);
+const [socketPath, path, concurrencyText, totalText, durationText] = process.argv.slice(2);
 const concurrency = Number(concurrencyText);
 const total = Number(totalText);
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -31,8 +32,10 @@ function one() {
   });
 }
 
+const stopAt = durationText === undefined ? Infinity : Date.now() + Number(durationText);
+
 async function worker() {
-  while (issued < total) {
+  while (issued < total && Date.now() < stopAt) {
     issued++;
     await one();
   }
@@ -44,4 +47,4 @@ const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
 latencies.sort((a, b) => a - b);
 const pick = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
 agent.destroy();
-console.log(JSON.stringify({ concurrency, total, errors, codes, seconds: +seconds.toFixed(3), rps: +(total / seconds).toFixed(1), p50_ms: +pick(0.5).toFixed(2), p99_ms: +pick(0.99).toFixed(2), max_ms: +pick(1).toFixed(2) }));
+console.log(JSON.stringify({ concurrency, total: issued, errors, codes, seconds: +seconds.toFixed(3), rps: +(issued / seconds).toFixed(1), p50_ms: +pick(0.5).toFixed(2), p99_ms: +pick(0.99).toFixed(2), max_ms: +pick(1).toFixed(2) }));

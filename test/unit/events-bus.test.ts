@@ -1,6 +1,6 @@
 /** The event bus's decisions with a fake sink: numbering, ring and reset, filters, the bounded buffer and overflow. */
 import t from 'tap';
-import { EventBus, loadProtobufFormat, type BodyFraming, type EventSink } from '../../src/events/index.ts';
+import { EventBus, loadProtobufFormat, type BodyFraming, type EventBusOptions, type EventSink } from '../../src/events/index.ts';
 import { ChunkedLines } from '../../src/client/event-stream.ts';
 import { subscriptionOf } from '../../src/api/events.ts';
 import type { Caller } from '../../src/server/caller.ts';
@@ -30,13 +30,25 @@ class FakeSink implements EventSink {
   }
 }
 
+/** A bus that writes after every publisher's work (the coalescing window has its own test). */
+const newBus = (options: EventBusOptions): EventBus => new EventBus({ coalesceMs: 0, ...options });
+
 /** Deliveries happen at the end of the event-loop turn. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Wait (bounded) until `done`. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 const meta = (key: string, value = 'v') => ({ meta: { store: 'user-meta', key, action: 'set', value, size: value.length } });
 
 t.test('numbering: the epoch event is seq 1, then one seq per publish; replay from the ring', async (t) => {
-  const bus = new EventBus({ epoch: 'e1', now: () => 42 });
+  const bus = newBus({ epoch: 'e1', now: () => 42 });
   bus.publish(meta('a'));
   bus.publish({ container: { name: 'c1', from: 'STARTED', to: 'READY', reason: 'ready signal' } });
   const sink = new FakeSink();
@@ -56,7 +68,7 @@ t.test('numbering: the epoch event is seq 1, then one seq per publish; replay fr
 });
 
 t.test('a position out of the ring, ahead of it, or of another epoch: reset, then live', async (t) => {
-  const bus = new EventBus({ epoch: 'e1', ringEvents: 4 });
+  const bus = newBus({ epoch: 'e1', ringEvents: 4 });
   for (let index = 0; index < 10; index++) bus.publish(meta(`k${index}`));
   t.equal(bus.oldestSeq, 8);
   for (const [since, epoch] of [[2, undefined], [99, undefined], [9, 'other']] as const) {
@@ -73,7 +85,7 @@ t.test('a position out of the ring, ahead of it, or of another epoch: reset, the
 });
 
 t.test('filters: types and container; control events always pass', async (t) => {
-  const bus = new EventBus();
+  const bus = newBus({});
   const byType = new FakeSink();
   const byContainer = new FakeSink();
   bus.subscribe(byType, { format: 'ndjson', filter: { types: new Set(['signal']) } });
@@ -88,7 +100,7 @@ t.test('filters: types and container; control events always pass', async (t) => 
 });
 
 t.test('a full connection: bytes wait in the bounded buffer, drain sends them, past the cap overflow closes', async (t) => {
-  const bus = new EventBus();
+  const bus = newBus({});
   const sink = new FakeSink();
   const subscription = bus.subscribe(sink, { format: 'ndjson', filter: {}, bufferBytes: 1000 });
   sink.full = true;
@@ -120,7 +132,7 @@ t.test('a full connection: bytes wait in the bounded buffer, drain sends them, p
 });
 
 t.test('a replay longer than the buffer is read from the ring as the connection takes it', async (t) => {
-  const bus = new EventBus({ ringEvents: 1000 });
+  const bus = newBus({ ringEvents: 1000 });
   // ~100 KB: more than one 64 KiB write.
   for (let index = 0; index < 400; index++) bus.publish(meta(`k${index}`, 'y'.repeat(200)));
   const sink = new FakeSink();
@@ -141,7 +153,7 @@ t.test('a replay longer than the buffer is read from the ring as the connection 
 });
 
 t.test('a reader the ring moved past while it replayed gets overflow', async (t) => {
-  const bus = new EventBus({ ringEvents: 10 });
+  const bus = newBus({ ringEvents: 10 });
   for (let index = 0; index < 8; index++) bus.publish(meta(`k${index}`, 'z'.repeat(40_000)));
   const sink = new FakeSink();
   sink.full = true;
@@ -155,7 +167,7 @@ t.test('a reader the ring moved past while it replayed gets overflow', async (t)
 });
 
 t.test('close ends every stream; later publishes are dropped', async (t) => {
-  const bus = new EventBus();
+  const bus = newBus({});
   const sink = new FakeSink();
   bus.subscribe(sink, { format: 'ndjson', filter: {} });
   bus.close();
@@ -165,7 +177,7 @@ t.test('close ends every stream; later publishes are dropped', async (t) => {
 });
 
 t.test('SSE and protobuf encodings', async (t) => {
-  const bus = new EventBus({ epoch: 'e9', now: () => 7 });
+  const bus = newBus({ epoch: 'e9', now: () => 7 });
   const sse = new FakeSink();
   bus.subscribe(sse, { format: 'sse', filter: {}, since: 0 });
   await turn();
@@ -179,7 +191,7 @@ t.test('SSE and protobuf encodings', async (t) => {
 });
 
 t.test('events go out once the publisher\'s synchronous work is over, not at the end of the turn', async (t) => {
-  const bus = new EventBus();
+  const bus = newBus({});
   const sink = new FakeSink();
   bus.subscribe(sink, { format: 'ndjson', filter: { types: new Set(['meta']) } });
   await turn();
@@ -192,9 +204,28 @@ t.test('events go out once the publisher\'s synchronous work is over, not at the
   t.equal(sink.written.length, 1, 'in one write');
 });
 
+t.test('within the coalescing window after a write, events wait for its end, then go out together', async (t) => {
+  const windowMs = 500;
+  const bus = new EventBus({ coalesceMs: windowMs });
+  const sink = new FakeSink();
+  bus.subscribe(sink, { format: 'ndjson', filter: { types: new Set(['meta']) } });
+  // The subscription's own (empty) flush opened a window: let it pass, so the next event comes after a quiet moment.
+  await new Promise((resolve) => setTimeout(resolve, windowMs + 100));
+  bus.publish(meta('a'));
+  await Promise.resolve();
+  t.equal(sink.written.length, 1, 'an event after a quiet moment goes out at once');
+  bus.publish(meta('b'));
+  bus.publish(meta('c'));
+  await turn();
+  t.equal(sink.written.length, 1, 'the next ones wait for the window to end');
+  await until(() => sink.written.length === 2, 'the window to end');
+  t.same(sink.events().map((event) => event.meta), [meta('a').meta, meta('b').meta, meta('c').meta], 'in order');
+  t.equal(sink.written.length, 2, 'the waiting events in one write');
+});
+
 t.test('framed once per event for every subscriber of the same format and framing', async (t) => {
   const chunked = { name: 'chunked', frame: (payload: Buffer) => Buffer.concat([Buffer.from(`${payload.length.toString(16)}\r\n`), payload, Buffer.from('\r\n')]) };
-  const bus = new EventBus({ epoch: 'e3', now: () => 5 });
+  const bus = newBus({ epoch: 'e3', now: () => 5 });
   const sinks = [new FakeSink(chunked), new FakeSink(chunked), new FakeSink()];
   for (const sink of sinks) bus.subscribe(sink, { format: 'ndjson', filter: { types: new Set(['meta']) } });
   await turn();
