@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -501,6 +502,25 @@ void WriteAll(int fd, const std::string& data) {
   }
 }
 
+// Out of descriptors, a pending connection would make the level-triggered listener report it
+// again at once, for ever (a busy loop). One descriptor is kept in reserve to accept it and
+// close it: that client sees its connection end, and the loop sleeps again.
+int gSpareFd = -1;
+
+void ReserveSpareFd() {
+  if (gSpareFd < 0) gSpareFd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+bool RefuseOnePending(int listenFd) {
+  if (gSpareFd < 0) return false;
+  ::close(gSpareFd);
+  gSpareFd = -1;
+  const int refused = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (refused >= 0) ::close(refused);
+  ReserveSpareFd();
+  return refused >= 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One relayed connection: bytes copied both ways with back-pressure (a direction stops reading
 // while its buffer waits for the other side), half-closes passed on, any error ends both.
@@ -585,7 +605,10 @@ class UnixLink : public Handler {
       const int client = ::accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (client < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        // Rate-limited: out of descriptors, the pending connection makes epoll report it again.
+        if ((errno == EMFILE || errno == ENFILE) && RefuseOnePending(listenFd_)) {
+          Failed("out of file descriptors: a connection was refused");
+          continue;
+        }
         if (errno != EAGAIN && errno != EWOULDBLOCK) Failed(SysError("accept", errno));
         break;
       }
@@ -1330,6 +1353,13 @@ int main(int argc, char** argv) {
   if (settled >= 0) return settled;
   State& s = gState;
   s.parent = getppid();
+  // Two descriptors per relayed connection: take what the hard limit allows.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  ReserveSpareFd();
 
   gEpoll = ::epoll_create1(EPOLL_CLOEXEC);
   if (gEpoll < 0) {

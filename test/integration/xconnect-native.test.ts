@@ -7,7 +7,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startTestDaemon } from '../helpers/daemon.ts';
@@ -148,6 +148,42 @@ t.test('a link torn down while connections stream through it ends them, and the 
   relay.fake.graphChanged();
   await relay.until('link up again', () => existsSync(target));
   t.equal(await exchange(target), 'hello from provider\n', 'the program still relays');
+});
+
+t.test('out of file descriptors: the connections beyond are refused, and the program does not spin', async (t) => {
+  const socket = join(dir, 'p-fds', 'raw.sock');
+  const server = await provider(socket);
+  t.teardown(() => void server.close());
+  const target = join(dir, 'c-fds', 'raw.sock');
+  const fake = await fakePvCtrl(join(dir, 'fake-fds.sock'), () => ({ status: 200, body: JSON.stringify([testLink(dir, { target, socket })]) }));
+  t.teardown(() => void fake.server.close());
+  // 24 descriptors, hard limit too: room for a handful of relayed connections (two each).
+  const relay = startXconnect(t, ['prlimit', '--nofile=24:24', HELPER], join(dir, 'fake-fds.sock'));
+  await relay.until('link up', () => existsSync(target));
+  const held = await Promise.all(
+    Array.from({ length: 16 }, () =>
+      new Promise<Socket>((resolve) => {
+        const client = createConnection(target, () => resolve(client));
+        client.on('error', () => undefined);
+      }),
+    ),
+  );
+  t.teardown(() => held.forEach((client) => client.destroy()));
+  await relay.until('descriptors ran out', () => relay.output().includes('EMFILE') || relay.output().includes('out of file descriptors'));
+  const pid = relay.child.pid ?? 0;
+  const switches = (): number => statusField(pid, 'voluntary_ctxt_switches') + statusField(pid, 'nonvoluntary_ctxt_switches');
+  await sleep(300);
+  const before = switches();
+  await sleep(1000);
+  t.equal(switches(), before, 'asleep while the connections it could not take are gone and the rest idle');
+  held.forEach((client) => client.destroy());
+  await relay.until('descriptors back', () => statusField(pid, 'FDSize') > 0);
+  let answer = '';
+  for (let attempt = 0; attempt < 100 && answer === ''; attempt++) {
+    answer = await exchange(target).catch(() => '');
+    if (answer === '') await sleep(20);
+  }
+  t.equal(answer, 'hello from provider\n', 'relays again once connections closed');
 });
 
 t.test('idle: no wakeups while nothing happens, a few MiB', async (t) => {
