@@ -221,7 +221,7 @@ if (mode === '--writer') {
   console.log(
     `${SUBSCRIBERS} subscribers:  GET ${med(many.map((f) => f.get.rps)).toFixed(0)} req/s (${med(ratios).toFixed(2)}× without; goal ≥ 0.9), ` +
       `daemon RSS ${mb(med(rssMore))} MB more than without (goal ≤ 8.4 MB), ` +
-      `delivery p50 ${med(many.map((f) => f.latency?.p50 ?? NaN))} ms p99 ${med(many.map((f) => f.latency?.p99 ?? NaN))} ms ` +
+      `delivery p50 ${med(many.map((f) => f.latency?.p50 ?? NaN)).toFixed(2)} ms p99 ${med(many.map((f) => f.latency?.p99 ?? NaN)).toFixed(2)} ms ` +
       `(max ${Math.max(...many.map((f) => f.latency?.max ?? NaN))} ms) over ${many[0]?.latency?.received} reads a round (goal p99 ≤ 5 ms), ` +
       `${med(many.map((f) => f.rate)).toFixed(0)} events/s achieved`,
   );

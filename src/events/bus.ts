@@ -210,11 +210,34 @@ export class EventBus implements EventPublisher {
   private readonly flushDirty = (): void => {
     this.flushScheduled = false;
     this.lastFlush = performance.now();
+    // Subscribers that waited for the same events in the same encoding share one joined buffer.
+    const joined = new JoinedQueues();
     for (const subscriber of this.dirty) {
       this.dirty.delete(subscriber);
-      subscriber.flush();
+      subscriber.flush(joined);
     }
   };
+}
+
+/**
+ * One flush's joined queues: at a high event rate most subscribers of a format wait for the same
+ * events, and joining them once instead of once per subscriber spares most of the garbage.
+ * Reused only for a queue of the very same buffers (compared one by one, by identity).
+ */
+class JoinedQueues {
+  private readonly byKey = new Map<string, { parts: readonly Buffer[]; bytes: Buffer }[]>();
+
+  join(encodingKey: string, parts: readonly Buffer[], length: number): Buffer {
+    const candidates = this.byKey.get(encodingKey) ?? [];
+    for (const candidate of candidates) {
+      if (candidate.parts.length === parts.length && candidate.parts.every((part, index) => part === parts[index])) return candidate.bytes;
+    }
+    const bytes = Buffer.concat(parts as Buffer[], length);
+    // A few distinct queues per format at most in practice (filters differ); bound the search anyway.
+    if (candidates.length < 8) candidates.push({ parts, bytes });
+    this.byKey.set(encodingKey, candidates);
+    return bytes;
+  }
 }
 
 export class Subscription {
@@ -276,10 +299,10 @@ export class Subscription {
   }
 
   /** Hand the connection what waits, in one write, unless it is full. */
-  flush(): void {
+  flush(joined?: JoinedQueues): void {
     if (this.done || this.blocked) return;
     if (this.queue.length > 0) {
-      const bytes = this.queue.length === 1 ? (this.queue[0] as Buffer) : Buffer.concat(this.queue, this.queuedBytes);
+      const bytes = this.queue.length === 1 ? (this.queue[0] as Buffer) : (joined?.join(this.encodingKey, this.queue, this.queuedBytes) ?? Buffer.concat(this.queue, this.queuedBytes));
       this.sentSeq = this.queueSeqs.at(-1);
       this.queue = [];
       this.queueSeqs = [];

@@ -208,7 +208,9 @@ t.test('within the coalescing window after a write, events wait for its end, the
   const windowMs = 500;
   const bus = new EventBus({ coalesceMs: windowMs });
   const sink = new FakeSink();
+  const other = new FakeSink();
   bus.subscribe(sink, { format: 'ndjson', filter: { types: new Set(['meta']) } });
+  bus.subscribe(other, { format: 'ndjson', filter: { types: new Set(['meta']) } });
   // The subscription's own (empty) flush opened a window: let it pass, so the next event comes after a quiet moment.
   await new Promise((resolve) => setTimeout(resolve, windowMs + 100));
   bus.publish(meta('a'));
@@ -221,6 +223,7 @@ t.test('within the coalescing window after a write, events wait for its end, the
   await until(() => sink.written.length === 2, 'the window to end');
   t.same(sink.events().map((event) => event.meta), [meta('a').meta, meta('b').meta, meta('c').meta], 'in order');
   t.equal(sink.written.length, 2, 'the waiting events in one write');
+  t.equal(other.written[1], sink.written[1], 'joined once for both subscribers: the same bytes');
 });
 
 t.test('framed once per event for every subscriber of the same format and framing', async (t) => {
