@@ -53,7 +53,13 @@ const LIMIT_WARNING_INTERVAL_MS = 10_000;
 const REFUSED_FLUSH_TIMEOUT_MS = 5_000;
 /** A burst (connections accepted plus requests) worth a full collection once quiet: below it the garbage is too small to matter. */
 const BURST_ACTIVITY = 200;
-const COLLECT_AFTER_QUIET_MS = 500;
+/**
+ * Quiet this long ends a burst. Long enough that back-to-back loads (a client's retries, the
+ * rounds of bench/http.ts) are one burst and do not regrow a heap handed back in between.
+ */
+const COLLECT_AFTER_QUIET_MS = 2000;
+/** The second collection: what the first one's finalizers released (sockets, buffers) is only free then. */
+const SECOND_COLLECTION_AFTER_MS = 2000;
 /** Bodies up to this size are drained before an early error answer; larger ones close the connection. */
 const DRAIN_LIMIT = 1024 * 1024;
 
@@ -176,12 +182,21 @@ export class PvCtrlServer<S> {
         const activity = this.activitySinceCollection;
         this.activitySinceCollection = 0;
         const before = process.memoryUsage.rss();
-        // No Bun.shrink(): handing the heap back to the kernel made the next burst pay for
-        // regrowing it (GET throughput at c=16/64 fell by about a quarter in paired runs of
-        // bench/http.ts); the full collection alone returns what the burst left behind.
+        // The daemon runs without Bun's idle GC timer (src/util/runtime-env.ts), so nothing else
+        // hands the burst's memory back: collect, return the free heap to the kernel, and once
+        // more when the first collection's finalizers have let go (a full collection alone left
+        // about 25 MiB of a 20,000-GET burst; both steps bring it within 8 MiB, bench/footprint.ts).
         Bun.gc(true);
+        Bun.shrink();
         const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
         this.options.log.debug(`collected after a burst of ${activity} connections and requests: RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
+        this.collectionTimer = setTimeout(() => {
+          this.collectionTimer = undefined;
+          Bun.gc(true);
+          Bun.shrink();
+          this.options.log.debug(`second collection after the burst: RSS ${mib(process.memoryUsage.rss())} MiB`);
+        }, SECOND_COLLECTION_AFTER_MS);
+        this.collectionTimer.unref();
       }, delayMs);
       this.collectionTimer.unref();
     };
