@@ -3,7 +3,7 @@
  * real daemon on a temp socket with pvcontrol and curl. `pvctl` = pvcontrol, `pvc` = curl.
  */
 import t from 'tap';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
@@ -32,6 +32,7 @@ t.teardown(() => daemon?.dispose());
 const lxcLs = (): string => sh(`lxc-ls -f -P ${LXC}`).stdout;
 const lxcLine = (name: string): string => lxcLs().split('\n').find((line) => line.startsWith(`${name} `)) ?? '';
 const tmp = mkdtempSync(join(tmpdir(), 'pvctrl-plan-'));
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 const sha256sum = (path: string): string => sh(`sha256sum ${path} | awk '{print $1}'`).stdout.trim();
 
 t.test('Test 1: Build Info', async (t) => {

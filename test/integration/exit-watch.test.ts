@@ -29,18 +29,22 @@ function threadNames(pid: number): string[] {
 }
 
 let daemon: TestDaemon;
+let dir = '';
 t.before(async () => {
   const state: Record<string, unknown> = { ...examples.state };
   const server = { ...(state[`${SERVER}/run.json`] as Record<string, unknown>) };
   server.auto_recovery = { policy: 'on-failure', max_retries: 3, retry_delay: 1, backoff_factor: 1, backoff_policy: 'never' };
   state[`${SERVER}/run.json`] = server;
-  const dir = mkdtempSync(join(tmpdir(), 'pvctrl-exitwatch-'));
+  dir = mkdtempSync(join(tmpdir(), 'pvctrl-exitwatch-'));
   prepareStorage(dir, 'custom', state, examples.objectsDir);
   daemon = await startTestDaemon({ dir });
   await waitForStatus(daemon.socket, SERVER, ['READY']);
   await waitForStatus(daemon.socket, CLIENT, ['READY']);
 });
-t.teardown(() => daemon?.dispose());
+t.teardown(async () => {
+  await daemon?.dispose();
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
 
 t.test('running containers are watched by the kernel: the daemon has its pidfd watcher thread', async (t) => {
   const pid = daemon.process.pid ?? 0;
