@@ -184,8 +184,9 @@ export class PvCtrlServer<S> {
         const before = process.memoryUsage.rss();
         // The daemon runs without Bun's idle GC timer (src/util/runtime-env.ts), so nothing else
         // hands the burst's memory back: collect, return the free heap to the kernel, and once
-        // more when the first collection's finalizers have let go (a full collection alone left
-        // about 25 MiB of a 20,000-GET burst; both steps bring it within 8 MiB, bench/footprint.ts).
+        // more when the first collection's finalizers have let go (after a 20,000-GET burst the
+        // compiled daemon stays about 25 MiB over idle with one collection, about 14.5 with these
+        // two; docs/footprint.md "After a burst").
         Bun.gc(true);
         Bun.shrink();
         const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
