@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SerialQueue } from '../util/keyed-lock.ts';
-import type { HelperRegistry } from './helper-records.ts';
+import { signalProcessGroup, type HelperRegistry } from './helper-records.ts';
 
 /** One helper as `GET /daemons` lists it. */
 export interface DaemonView {
@@ -218,13 +218,8 @@ class SupervisedDaemon {
   }
 
   private signal(child: ChildProcess, signal: NodeJS.Signals): void {
-    if (child.pid === undefined) return;
-    try {
-      // The helper leads its own group (detached): reach whatever it forked as well.
-      process.kill(-child.pid, signal);
-    } catch {
-      child.kill(signal);
-    }
+    // The helper leads its own group (detached): reach whatever it forked as well.
+    if (child.pid !== undefined) signalProcessGroup(child.pid, signal);
   }
 
   private clearTimer(): void {

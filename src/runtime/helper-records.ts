@@ -109,13 +109,13 @@ export class HelperRecords implements HelperRegistry {
     const survivors = survivingHelpers(records, processFacts);
     for (const helper of survivors) {
       this.log.warn(`helper ${helper.name} (pid ${helper.pid}) survived an earlier pv-ctrl; ending it`);
-      signalGroup(helper.pid, 'SIGTERM');
+      signalProcessGroup(helper.pid, 'SIGTERM');
     }
     const deadline = Date.now() + graceMs;
     while (survivingHelpers(survivors, processFacts).length > 0 && Date.now() < deadline) await sleep(50);
     for (const helper of survivingHelpers(survivors, processFacts)) {
       this.log.warn(`helper ${helper.name} (pid ${helper.pid}): no exit ${graceMs} ms after SIGTERM, sending SIGKILL`);
-      signalGroup(helper.pid, 'SIGKILL');
+      signalProcessGroup(helper.pid, 'SIGKILL');
     }
     rmSync(this.directory, { recursive: true, force: true });
     return survivors;
@@ -146,8 +146,11 @@ export class HelperRecords implements HelperRegistry {
   }
 }
 
-/** Helpers lead their own process group where they were started detached; reach their forks too. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/**
+ * Signal a helper and whatever it forked: helpers started detached lead their own process group.
+ * Falls back to the process alone when it leads none.
+ */
+export function signalProcessGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

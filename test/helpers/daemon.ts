@@ -28,6 +28,8 @@ export interface TestDaemon {
 export interface DaemonLaunch {
   /** Reuse an existing folder (restart scenarios); a fresh one otherwise. */
   dir?: string;
+  /** With `dir`: the test made that folder for this daemon alone, so `dispose` removes it too. */
+  disposeDir?: boolean;
   configText?: string;
   env?: Record<string, string>;
   args?: string[];
@@ -99,7 +101,7 @@ export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDa
     stop,
     dispose: async () => {
       await stop();
-      if (launch.dir === undefined) rmSync(dir, { recursive: true, force: true });
+      if (launch.dir === undefined || launch.disposeDir === true) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

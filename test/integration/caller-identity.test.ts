@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUN, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
@@ -26,12 +26,9 @@ symlinkSync('locals/identity', join(dir, 'storage', 'trails', 'current'));
 
 let daemon: TestDaemon;
 t.before(async () => {
-  daemon = await startTestDaemon({ dir });
+  daemon = await startTestDaemon({ dir, disposeDir: true });
 });
-t.teardown(async () => {
-  await daemon?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+t.teardown(() => daemon?.dispose());
 
 /** Run requests from a child that first moves itself into `cgroupPath` (or stays put). */
 function callFrom(cgroupPath: string | undefined, requests: [string, string, string?][]): { status: number; body: string }[] {

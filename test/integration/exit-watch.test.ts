@@ -29,22 +29,18 @@ function threadNames(pid: number): string[] {
 }
 
 let daemon: TestDaemon;
-let dir = '';
 t.before(async () => {
   const state: Record<string, unknown> = { ...examples.state };
   const server = { ...(state[`${SERVER}/run.json`] as Record<string, unknown>) };
   server.auto_recovery = { policy: 'on-failure', max_retries: 3, retry_delay: 1, backoff_factor: 1, backoff_policy: 'never' };
   state[`${SERVER}/run.json`] = server;
-  dir = mkdtempSync(join(tmpdir(), 'pvctrl-exitwatch-'));
+  const dir = mkdtempSync(join(tmpdir(), 'pvctrl-exitwatch-'));
   prepareStorage(dir, 'custom', state, examples.objectsDir);
-  daemon = await startTestDaemon({ dir });
+  daemon = await startTestDaemon({ dir, disposeDir: true });
   await waitForStatus(daemon.socket, SERVER, ['READY']);
   await waitForStatus(daemon.socket, CLIENT, ['READY']);
 });
-t.teardown(async () => {
-  await daemon?.dispose();
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
-});
+t.teardown(() => daemon?.dispose());
 
 t.test('running containers are watched by the kernel: the daemon has its pidfd watcher thread', async (t) => {
   const pid = daemon.process.pid ?? 0;

@@ -8,7 +8,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { folderRunning, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { createContainerCgroup, requestsFromCgroup } from '../helpers/cgroups.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
@@ -23,12 +22,9 @@ const dir = folderRunning('metrics', {
 
 let daemon: TestDaemon;
 t.before(async () => {
-  daemon = await startTestDaemon({ dir });
+  daemon = await startTestDaemon({ dir, disposeDir: true });
 });
-t.teardown(async () => {
-  await daemon?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+t.teardown(() => daemon?.dispose());
 
 /** One sample's value, by exact series text (name and labels as written), or undefined. */
 function sample(text: string, series: string): number | undefined {

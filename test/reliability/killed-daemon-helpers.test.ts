@@ -10,6 +10,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { CONFIG_TEXT, exited, waitFor } from './crash-helpers.ts';
+import { processFacts } from '../../src/runtime/helper-records.ts';
 
 const SSH_PORT = 20_000 + Math.floor(Math.random() * 20_000);
 const CONFIG = `${CONFIG_TEXT}PV_DEBUG_SSH=1\n`;
@@ -17,13 +18,8 @@ const ENV = { PVCTRL_SSH_PORT: String(SSH_PORT) };
 
 /** Alive and not a zombie (a reparented helper is reaped by init, not by us). */
 function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
+  const facts = processFacts(pid);
+  return facts !== undefined && !facts.zombie;
 }
 
 /** The helpers a daemon runs: pv-xconnect from GET /daemons, dropbear from its start line in the log. */
