@@ -53,5 +53,14 @@
       'cflags_cc!': [ '-std=gnu++17', '-fno-exceptions' ],
       'cflags_cc': [ '-std=c++17', '-fexceptions', '-O2' ],
     },
+    {
+      # pv-ctrl's executable in dist/<target>/ (native/src/multicall_launcher.cpp): libc only.
+      'target_name': 'pvctrl-launcher',
+      'type': 'executable',
+      'sources': [ 'native/src/multicall_launcher.cpp' ],
+      'cflags_cc!': [ '-std=gnu++17' ],
+      'cflags_cc': [ '-std=c++17', '-O2', '-fno-exceptions', '-fno-rtti' ],
+      'ldflags': [ '-Wl,--as-needed' ],
+    },
   ],
 }

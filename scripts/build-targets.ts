@@ -7,10 +7,15 @@
  *
  * TARGET is linux-x64 (glibc, baseline x86-64), linux-arm64 (glibc) or linux-arm64-musl;
  * default all three. Each dist/<target>/ holds:
- *   pv-ctrl             the one executable: src/entry.ts `bun build --compile --bytecode`d for
- *                       the target (never stripped: a stripped Bun executable loses its embedded
- *                       program). Multicall: it runs pv-ctrl, pvcontrol or pv-xconnect by the name
- *                       it runs under, or by a first argument (src/multicall.ts)
+ *   pv-ctrl             the executable to run: a small native launcher (native/src/
+ *                       multicall_launcher.cpp) that puts Bun's exec-time settings in the
+ *                       environment and executes pvctrl-bun next to it, argv[0] kept; without
+ *                       it the daemon would execute itself a second time to get them
+ *                       (src/util/runtime-env.ts, docs/footprint.md "Start-up")
+ *   pvctrl-bun          the one runtime-sized file: src/entry.ts `bun build --compile --bytecode`d
+ *                       for the target (never stripped: a stripped Bun executable loses its
+ *                       embedded program). Multicall: it runs pv-ctrl, pvcontrol or pv-xconnect by
+ *                       the name it runs under, or by a first argument (src/multicall.ts)
  *   pvcontrol           symlinks to pv-ctrl: one runtime per target, not three; symlinks (not
  *   pv-xconnect         hard links) so that ls, du, cp and archives see one file of ~105 MiB
  *                       (src/xconnect/command.ts spawns the sibling `pv-xconnect`)
@@ -22,6 +27,7 @@
  * linux-arm64-musl has no addon: Debian has no musl builds of libstdc++, OpenSSL, liblxc or
  * libkmod to link it against, and a glibc addon cannot be loaded by the musl runtime. The
  * Yocto recipe (yocto/) builds it natively for musl; dist/linux-arm64-musl/README.txt says so.
+ * Nor has it a launcher (no musl C compiler either): there pv-ctrl is the runtime-sized file.
  *
  * Offline: Bun would download each target's runtime; instead the runtime packages
  * (@oven/bun-linux-*@<pinned bun version>) are installed once with `npm install --force` into a
@@ -49,6 +55,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
+import { DAEMON_RUNTIME_ENV } from '../src/util/runtime-env.ts';
 
 export const REPO_ROOT = join(import.meta.dir, '..');
 export const DIST_DIR = join(REPO_ROOT, 'dist');
@@ -58,6 +65,10 @@ const MULTICALL_ENTRY = join(REPO_ROOT, 'src', 'entry.ts');
 /** The names of the one executable besides `pv-ctrl` (src/multicall.ts PROGRAMS). */
 export const PROGRAM_LINKS = ['pvcontrol', 'pv-xconnect'] as const;
 const ADDON_FILES = ['pvctrl_native.node', 'pvctrl-lxc-start', 'pvctrl-xconnect'] as const;
+/** What the addon's build names the launcher; it ships as `pv-ctrl`. */
+const LAUNCHER_BUILT = 'pvctrl-launcher';
+/** The runtime-sized file the launcher executes (native/src/multicall_launcher.cpp kRuntimeName). */
+export const RUNTIME_FILE = 'pvctrl-bun';
 const STAMP_FILE = '.inputs-sha256';
 
 export type TargetName = 'linux-x64' | 'linux-arm64' | 'linux-arm64-musl';
@@ -114,6 +125,11 @@ export function runtimeCacheDir(version = bunVersion()): string {
   const override = process.env.PVCTRL_BUN_RUNTIMES;
   if (override !== undefined && override !== '') return override;
   return join(homedir(), '.cache', 'pv-ctrl', 'bun-runtimes', version);
+}
+
+/** The target's runtime-sized file in dist/<target>/: behind the launcher where the native build has one. */
+export function runtimeFileOf(target: Target): string {
+  return target.addon === 'none' ? 'pv-ctrl' : RUNTIME_FILE;
 }
 
 export function runtimeBinary(target: Target, cache = runtimeCacheDir()): string {
@@ -190,6 +206,7 @@ function inputsHash(target: Target, runtime: string): string {
 function expectedArtefacts(target: Target): string[] {
   return [
     'pv-ctrl',
+    ...(runtimeFileOf(target) === 'pv-ctrl' ? [] : [runtimeFileOf(target)]),
     ...PROGRAM_LINKS,
     ...(target.addon === 'none' ? ['README.txt'] : ADDON_FILES),
   ];
@@ -354,14 +371,32 @@ export function runnerFor(target: Target): string[] | undefined {
   return existsSync('/usr/bin/qemu-aarch64-static') ? ['/usr/bin/qemu-aarch64-static'] : undefined;
 }
 
+/**
+ * The command that runs program `name` (pv-ctrl, or one of PROGRAM_LINKS) of the target folder
+ * `dir` on this machine, or undefined where it cannot run here. Natively that is the file itself.
+ * Under qemu-user the launcher cannot hand over: the kernel runs an aarch64 file only through
+ * binfmt_misc, which this machine lacks (the launcher then fails with "Exec format error"), so
+ * the runtime-sized file runs directly, under the name and with the settings the launcher gives.
+ */
+export function programCommand(target: Target, dir: string, name: string): { command: string; args: string[]; env: Record<string, string> } | undefined {
+  const runner = runnerFor(target);
+  if (runner === undefined) return undefined;
+  const [command, ...prefix] = runner;
+  if (command === undefined) return { command: join(dir, name), args: [], env: {} };
+  return { command, args: [...prefix, '-0', join(dir, name), join(dir, runtimeFileOf(target))], env: { ...DAEMON_RUNTIME_ENV } };
+}
+
 function verify(target: Target, dir: string, runtime: string): void {
-  const info = elfInfo(join(dir, 'pv-ctrl'));
-  if (info.machine !== target.machine || info.interpreter !== target.interpreter) {
-    throw new Error(`${target.name}/pv-ctrl: machine ${info.machine}, interpreter ${info.interpreter}; expected ${target.machine}, ${target.interpreter}`);
+  const runtimeFile = runtimeFileOf(target);
+  for (const file of new Set(['pv-ctrl', runtimeFile])) {
+    const info = elfInfo(join(dir, file));
+    if (info.machine !== target.machine || info.interpreter !== target.interpreter) {
+      throw new Error(`${target.name}/${file}: machine ${info.machine}, interpreter ${info.interpreter}; expected ${target.machine}, ${target.interpreter}`);
+    }
   }
   // The program is appended to the runtime: an executable no bigger than its runtime lost it.
-  const added = statSync(join(dir, 'pv-ctrl')).size - statSync(runtime).size;
-  if (added < 256 * 1024) throw new Error(`${target.name}/pv-ctrl: only ${added} bytes beyond the runtime; no embedded program?`);
+  const added = statSync(join(dir, runtimeFile)).size - statSync(runtime).size;
+  if (added < 256 * 1024) throw new Error(`${target.name}/${runtimeFile}: only ${added} bytes beyond the runtime; no embedded program?`);
   for (const link of PROGRAM_LINKS) {
     if (readlinkSync(join(dir, link)) !== 'pv-ctrl') throw new Error(`${target.name}/${link}: not a link to pv-ctrl`);
   }
@@ -376,12 +411,15 @@ function verify(target: Target, dir: string, runtime: string): void {
     log(`${target.name}: cannot run these executables here; checked their ELF headers only`);
     return;
   }
-  const [command, ...prefix] = [...runner, join(dir, 'pv-ctrl')];
-  const version = run(command as string, [...prefix, '--version']).trim();
+  const runProgram = (name: string, args: string[]): string => {
+    const program = programCommand(target, dir, name);
+    if (program === undefined) throw new Error(`${target.name}: cannot run ${name} here`);
+    return run(program.command, [...program.args, ...args], { env: { ...process.env, ...program.env } });
+  };
+  const version = runProgram('pv-ctrl', ['--version']).trim();
   // The links answer as their programs (the usage line names the program).
   for (const link of PROGRAM_LINKS) {
-    const [lcommand, ...lprefix] = [...runner, join(dir, link)];
-    const usage = run(lcommand as string, [...lprefix, '--help']);
+    const usage = runProgram(link, ['--help']);
     if (!usage.includes(`Usage: ${link}`)) throw new Error(`${target.name}/${link} --help does not answer as ${link}: ${usage.split('\n')[0]}`);
   }
   if (target.addon !== 'none') {
@@ -424,13 +462,14 @@ export function buildTarget(target: Target, options: BuildOptions = {}): string 
   if (target.addon !== 'none') {
     const built = buildAddon(target, work);
     for (const file of ADDON_FILES) copyFileSync(join(built, file), join(stage, file));
+    copyFileSync(join(built, LAUNCHER_BUILT), join(stage, 'pv-ctrl'));
   } else {
     writeFileSync(join(stage, 'README.txt'), MUSL_README);
   }
   // The event stream's protobuf code is generated from proto/ (committed; regenerated so a build never bundles a stale copy).
   run('bash', [join(REPO_ROOT, 'scripts', 'gen-proto.sh')]);
   log(`${target.name}: compiling the multicall executable (${target.bunTarget})`);
-  compile(target, runtime, MULTICALL_ENTRY, join(stage, 'pv-ctrl'));
+  compile(target, runtime, MULTICALL_ENTRY, join(stage, runtimeFileOf(target)));
   for (const link of PROGRAM_LINKS) symlinkSync('pv-ctrl', join(stage, link));
   if (options.verify !== false) verify(target, stage, runtime);
   writeFileSync(join(stage, STAMP_FILE), `${hash}\n`);
@@ -475,8 +514,9 @@ export function writeSizes(): string {
     '# pv-ctrl target artefacts',
     '',
     `Written by \`npm run build:targets\` (Bun ${bunVersion()}). Executables are not stripped: a stripped`,
-    'Bun executable loses its embedded program. One executable per target carries the Bun runtime;',
-    'pvcontrol and pv-xconnect are symlinks to it (multicall).',
+    'Bun executable loses its embedded program. One file per target carries the Bun runtime',
+    `(${RUNTIME_FILE}; pv-ctrl itself on linux-arm64-musl); pv-ctrl is a small launcher that executes it,`,
+    'and pvcontrol and pv-xconnect are symlinks to pv-ctrl (multicall).',
     '',
     '| Target | File | Bytes | MiB |',
     '|---|---|---:|---:|',

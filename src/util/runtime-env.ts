@@ -2,9 +2,13 @@
  * Settings of the Bun runtime that the daemon needs before the runtime starts. Bun reads them from
  * the environment once, at exec, so a compiled executable cannot take them from its build, and
  * must not depend on the user's environment: when they are missing, the daemon executes itself
- * again (same pid, same arguments) with them set, before it loads anything. `bin/pv-ctrl` (the
- * daemon run from source) sets the same variables; test/unit/runtime-env.test.ts keeps the two in
- * step. Helpers the daemon spawns (pv-xconnect) inherit them.
+ * again (same pid, same arguments) with them set, before it loads anything. That second start of
+ * the runtime costs about 40 ms, so whatever starts the daemon sets them first and it never
+ * happens: `pv-ctrl` in dist/<target>/ is a small native launcher that does
+ * (native/src/multicall_launcher.cpp), as do `bin/pv-ctrl` (the daemon run from source) and the
+ * Yocto wrapper; test/integration/runtime-env.test.ts and multicall-launcher.test.ts keep them in
+ * step with this list. What remains here is the fallback for the runtime-sized file started
+ * directly. Helpers the daemon spawns (pv-xconnect) inherit them.
  *
  * - `BUN_GC_TIMER_DISABLE=1`: Bun's idle GC timer wakes the process every second (it reads
  *   /proc/self/statm and may start a collection), which is polling at idle (docs/events.md,

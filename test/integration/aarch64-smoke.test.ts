@@ -8,7 +8,10 @@
  * No `-L` for qemu: with Debian's arm64 libraries installed (scripts/setup.sh) the guest finds
  * /lib/ld-linux-aarch64.so.1 and its libraries at their normal paths; -L would mix two glibc
  * builds. This machine has no binfmt_misc entry for aarch64, so an aarch64 process started by
- * the guest (pv-xconnect) goes through a tiny wrapper that runs it under qemu too.
+ * the guest (pv-xconnect) goes through a tiny wrapper that runs it under qemu too, and the
+ * programs run as the runtime-sized pvctrl-bun under their names (`qemu -0 NAME`), as the pv-ctrl
+ * launcher would start them (scripts/build-targets.ts programCommand): the launcher's own exec
+ * of pvctrl-bun needs binfmt_misc here.
  *
  * Skipped (with the reason) where qemu-user-static, the cross compiler or the arm64 libraries
  * are missing; scripts/setup.sh installs all three.
@@ -18,7 +21,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST_DIR, elfInfo, REPO_ROOT, runtimeBinary, TARGETS, WORK_DIR } from '../../scripts/build-targets.ts';
+import { DIST_DIR, elfInfo, programCommand, REPO_ROOT, RUNTIME_FILE, runtimeBinary, TARGETS, WORK_DIR } from '../../scripts/build-targets.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 const QEMU = '/usr/bin/qemu-aarch64-static';
@@ -42,10 +45,13 @@ interface Guest {
   exited: Promise<number | null>;
 }
 
-/** Run an aarch64 executable under qemu with its output in a file (never a pipe that could fill). */
-function startGuest(executable: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): Guest {
+/** Run program `name` of `folder` under qemu with its output in a file (never a pipe that could fill). */
+function startGuest(folder: string, name: string, args: string[], logFile: string, env: NodeJS.ProcessEnv): Guest {
+  if (target === undefined) throw new Error('no linux-arm64 target');
+  const program = programCommand(target, folder, name);
+  if (program === undefined || program.command !== QEMU) throw new Error(`cannot run ${name} under qemu`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(QEMU, [executable, ...args], { stdio: ['ignore', fd, fd], env });
+  const child = spawn(program.command, [...program.args, ...args], { stdio: ['ignore', fd, fd], env: { ...env, ...program.env } });
   closeSync(fd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited, log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '') };
@@ -92,7 +98,7 @@ if (reason !== undefined || target === undefined) {
   });
 
   t.test('the artefacts are aarch64 glibc executables with the addon next to them', async (t) => {
-    for (const file of ['pv-ctrl', 'pvcontrol']) {
+    for (const file of ['pv-ctrl', 'pvcontrol', RUNTIME_FILE]) {
       const info = elfInfo(join(dist, file));
       t.equal(info.machine, 183, `${file} is EM_AARCH64`);
       t.equal(info.interpreter, '/lib/ld-linux-aarch64.so.1', `${file} uses the glibc loader`);
@@ -105,11 +111,19 @@ if (reason !== undefined || target === undefined) {
     }
   });
 
+  t.test('the aarch64 launcher hands over to the pvctrl-bun next to its real path', async (t) => {
+    // Through the pvcontrol symlink. Without binfmt_misc the kernel cannot execute the aarch64
+    // runtime, and the launcher says which file it tried; with binfmt_misc the program answers.
+    const result = spawnSync(QEMU, [join(dist, 'pvcontrol'), '--help'], { encoding: 'utf8', timeout: 90_000, env: guestEnv() });
+    if (result.status === 0) t.match(result.stdout, /^Usage: pvcontrol/, 'pvcontrol --help answers (binfmt_misc runs the aarch64 runtime)');
+    else t.match(result.stderr, `cannot execute ${join(dist, RUNTIME_FILE)}: Exec format error`, 'it tried the runtime next to it (no binfmt_misc here)');
+  });
+
   t.test('without its addon the aarch64 daemon refuses to start', async (t) => {
     const bare = join(work, 'bare');
     mkdirSync(bare);
-    linkSync(join(dist, 'pv-ctrl'), join(bare, 'pv-ctrl'));
-    const guest = startGuest(join(bare, 'pv-ctrl'), ['--storage', join(bare, 'storage'), '--rundir', join(bare, 'run')], join(bare, 'log'), guestEnv());
+    linkSync(join(dist, RUNTIME_FILE), join(bare, RUNTIME_FILE));
+    const guest = startGuest(bare, 'pv-ctrl', ['--storage', join(bare, 'storage'), '--rundir', join(bare, 'run')], join(bare, 'log'), guestEnv());
     const timer = setTimeout(() => guest.child.kill('SIGKILL'), 60_000);
     const code = await guest.exited;
     clearTimeout(timer);
@@ -167,7 +181,7 @@ if (reason !== undefined || target === undefined) {
     writeFileSync(xconnect, `#!/bin/sh\nexec ${QEMU} ${join(dist, 'pvctrl-xconnect')} "$@"\n`);
     chmodSync(xconnect, 0o755);
     const started = process.hrtime.bigint();
-    const guest = startGuest(join(dist, 'pv-ctrl'), ['--storage', storage, '--rundir', runDir, '--log-level', 'debug'], join(dir, 'pv-ctrl.log'), {
+    const guest = startGuest(dist, 'pv-ctrl', ['--storage', storage, '--rundir', runDir, '--log-level', 'debug'], join(dir, 'pv-ctrl.log'), {
       ...guestEnv(),
       PV_XCONNECT_BIN: xconnect,
     });
@@ -213,8 +227,10 @@ if (reason !== undefined || target === undefined) {
     t.not(wrong.status, 200, 'a body that does not match its name is refused');
 
     // The aarch64 pvcontrol, also under qemu, against the aarch64 daemon.
+    const pvcontrolCommand = programCommand(target, dist, 'pvcontrol');
+    if (pvcontrolCommand === undefined) throw new Error('cannot run pvcontrol under qemu');
     const pvcontrol = (args: string[]): { status: number | null; stdout: string; stderr: string } => {
-      const result = spawnSync(QEMU, [join(dist, 'pvcontrol'), '-s', socket, ...args], { encoding: 'utf8', timeout: 90_000, env: guestEnv() });
+      const result = spawnSync(pvcontrolCommand.command, [...pvcontrolCommand.args, '-s', socket, ...args], { encoding: 'utf8', timeout: 90_000, env: { ...guestEnv(), ...pvcontrolCommand.env } });
       if (result.status !== 0) t.comment(`pvcontrol ${args.join(' ')}: ${result.stderr}`);
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     };

@@ -1,6 +1,7 @@
 /**
  * Issue 10, flash: one multicall executable per target. dist/<target>/ holds exactly one
- * runtime-sized file, and that file answers as pv-ctrl, pvcontrol and pv-xconnect (by the name
+ * runtime-sized file (pvctrl-bun behind the small pv-ctrl launcher; pv-ctrl itself where the
+ * target has no native build), and it answers as pv-ctrl, pvcontrol and pv-xconnect (by the name
  * it runs under, and by a first argument where links are awkward). Not a timing test.
  *
  * Builds every target this machine can build (linux-x64 always; linux-arm64 with the cross
@@ -12,7 +13,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DIST_DIR, REPO_ROOT, runtimeBinary, TARGETS, type Target } from '../../scripts/build-targets.ts';
+import { DIST_DIR, REPO_ROOT, runtimeBinary, runtimeFileOf, TARGETS, type Target } from '../../scripts/build-targets.ts';
+import { DAEMON_RUNTIME_ENV } from '../../src/util/runtime-env.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 const BUN = join(REPO_ROOT, 'node_modules', '.bin', 'bun');
@@ -23,6 +25,8 @@ function canBuild(target: Target): boolean {
 }
 
 const buildable = TARGETS.filter(canBuild);
+const linuxX64 = TARGETS.find((target) => target.name === 'linux-x64');
+if (linuxX64 === undefined) throw new Error('no linux-x64 target');
 const build = spawnSync(BUN, [join(REPO_ROOT, 'scripts', 'build-targets.ts'), ...buildable.map((target) => target.name)], {
   cwd: REPO_ROOT,
   encoding: 'utf8',
@@ -40,7 +44,7 @@ t.test('each target folder holds exactly one runtime-sized file; the programs ar
       const stat = lstatSync(join(dir, name));
       if (stat.isFile() && stat.size >= runtimeBytes / 2) big.set(`${stat.dev}:${stat.ino}`, name);
     }
-    t.same([...big.values()], ['pv-ctrl'], `${target.name}: one runtime-sized file, pv-ctrl`);
+    t.same([...big.values()], [runtimeFileOf(target)], `${target.name}: one runtime-sized file, ${runtimeFileOf(target)}`);
     for (const link of ['pvcontrol', 'pv-xconnect']) {
       t.equal(readlinkSync(join(dir, link)), 'pv-ctrl', `${target.name}/${link} is a symlink to pv-ctrl`);
     }
@@ -57,6 +61,7 @@ t.test('the one file answers as pv-ctrl, pvcontrol and pv-xconnect', async (t) =
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.PVCTRL_NATIVE_ADDON;
   delete env.PV_XCONNECT_BIN;
+  for (const name of Object.keys(DAEMON_RUNTIME_ENV)) delete env[name];
   const daemon = spawn(exe, ['--storage', join(dir, 'storage'), '--rundir', join(dir, 'run'), '--log-level', 'debug'], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
@@ -77,6 +82,11 @@ t.test('the one file answers as pv-ctrl, pvcontrol and pv-xconnect', async (t) =
     return true;
   };
   t.ok(await waitFor(() => log().includes('listening on'), 30_000), 'as pv-ctrl: the daemon starts');
+  const daemonImage = statSync(`/proc/${daemon.pid}/exe`);
+  const runtimeFile = statSync(join(dist, runtimeFileOf(linuxX64)));
+  t.equal(`${daemonImage.dev}:${daemonImage.ino}`, `${runtimeFile.dev}:${runtimeFile.ino}`, 'the pid started as pv-ctrl runs the runtime-sized file (exec, not a child)');
+  const environ = readFileSync(`/proc/${daemon.pid}/environ`, 'utf8').split('\0');
+  for (const [name, value] of Object.entries(DAEMON_RUNTIME_ENV)) t.ok(environ.includes(`${name}=${value}`), `with ${name}=${value}, from a caller without it`);
   const buildinfo = await rawRequest(socket, 'GET', '/buildinfo');
   t.equal(buildinfo.status, 200, 'and answers GET /buildinfo');
   const steps = await rawRequest(socket, 'GET', '/steps');
