@@ -24,6 +24,7 @@ import { execChecked } from './runtime/exec.ts';
 import { waitUntil } from './runtime/deadlines.ts';
 import { isMounted, unmount } from './runtime/mounts.ts';
 import { openLxcContainer } from './native/lxc.ts';
+import { pageOutImage } from './native/memory.ts';
 import { LXC_CGROUP_PARENT } from './runtime/cgroups.ts';
 import { deployInstalledRevision, recoverInterruptedDeploys } from './storage/deploy.ts';
 import { firstBoot } from './storage/pvtx.ts';
@@ -264,6 +265,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     credentials: kernelPeerCredentials,
     identify: (peer) => resolver.resolve(peer, system),
     observe: createRequestObserver({ metrics, log, logReads: (options.logLevel ?? 'info') === 'debug' }),
+    afterQuietCollection: () => pageOutImageOnceQuiet(log),
     ...options.connectionLimits,
   });
   await server.listen();
@@ -320,6 +322,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     }
   }
   if (runtime === undefined) startup?.status(`revision ${revision} running (no containers started)`);
+  // Start-up's garbage and run-once code (modules, a first boot's hashing, the containers'
+  // start) are handed back like a burst's, once the revision runs and requests pause.
+  void started.then(() => server.collectOnceQuiet());
 
   return {
     services,
@@ -348,6 +353,19 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
  * The reference bind-mounts the metadata folders at `<rundir>/user-meta` and
  * `<rundir>/device-meta`, which management containers see under /pantavisor. Needs root.
  */
+/**
+ * After the collections that follow start-up or a burst: the clean pages of the process's own
+ * image (runtime code, the embedded program, libraries) go back to the kernel. Most of them ran
+ * once; what serving needs comes back on first use (docs/footprint.md "Where the memory goes").
+ */
+function pageOutImageOnceQuiet(log: Logger): void {
+  const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+  pageOutImage().then(
+    (done) => log.debug(done.supported ? `paged out the image's clean pages (${done.ranges} mappings): resident file pages ${mib(done.residentFileBefore)} -> ${mib(done.residentFileAfter)} MiB` : 'paging out: this kernel has no MADV_PAGEOUT'),
+    (error: unknown) => log.debug(`paging out: ${(error as Error).message}`),
+  );
+}
+
 async function exposeMetadata(layout: StorageLayout, log: Logger): Promise<string[]> {
   if (!isRoot()) return [];
   const mounted: string[] = [];

@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvctrl::InitKmodDrivers(env, exports);
   pvctrl::InitPidfdWatch(env, exports);
   pvctrl::InitSdNotify(env, exports);
+  pvctrl::InitImagePageOut(env, exports);
   return exports;
 }
 

@@ -100,6 +100,7 @@ export const ADDON_EXPORTS = {
   kmod: ['kmodResolve', 'kmodPlan', 'kmodInsert', 'kmodRemove'],
   pidfd: ['PidfdWatcher'],
   systemd: ['sdNotify', 'listenSocketPath', 'unsetEnv'],
+  memory: ['pageOutImage'],
 } as const;
 
 export type AddonConcern = keyof typeof ADDON_EXPORTS;

@@ -46,6 +46,11 @@ export interface ServerOptions<S> {
   listenFd?: number;
   /** Told once about every request when it is over (metrics, audit log); the server knows neither. */
   observe?: RequestObserver;
+  /**
+   * Told when the collections that follow a burst, or the daemon's start-up (collectOnceQuiet),
+   * are done: the daemon then hands its image's clean pages back (docs/footprint.md).
+   */
+  afterQuietCollection?: () => void;
 }
 
 /** Refusals at the connection limit are logged at most this often (a flood must not flood the log). */
@@ -170,7 +175,16 @@ export class PvCtrlServer<S> {
   private collectAfterBurst(): void {
     this.activitySinceCollection++;
     this.lastActivity = Date.now();
-    if (this.activitySinceCollection < BURST_ACTIVITY || this.collectionTimer !== undefined) return;
+    if (this.activitySinceCollection >= BURST_ACTIVITY) this.collectOnceQuiet();
+  }
+
+  /**
+   * The collections after a burst, without one: the daemon asks for them once its start-up is
+   * done (module evaluation, a first boot's hashing and the containers' start leave garbage and
+   * run-once code of their own). They run once no accept or request has come for a moment.
+   */
+  collectOnceQuiet(): void {
+    if (this.collectionTimer !== undefined) return;
     const check = (delayMs: number): void => {
       this.collectionTimer = setTimeout(() => {
         const quietFor = Date.now() - this.lastActivity;
@@ -190,12 +204,14 @@ export class PvCtrlServer<S> {
         Bun.gc(true);
         Bun.shrink();
         const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
-        this.options.log.debug(`collected after a burst of ${activity} connections and requests: RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
+        const cause = activity >= BURST_ACTIVITY ? `a burst of ${activity} connections and requests` : 'start-up';
+        this.options.log.debug(`collected after ${cause}: RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
         this.collectionTimer = setTimeout(() => {
           this.collectionTimer = undefined;
           Bun.gc(true);
           Bun.shrink();
-          this.options.log.debug(`second collection after the burst: RSS ${mib(process.memoryUsage.rss())} MiB`);
+          this.options.log.debug(`second collection after ${cause}: RSS ${mib(process.memoryUsage.rss())} MiB`);
+          this.options.afterQuietCollection?.();
         }, SECOND_COLLECTION_AFTER_MS);
         this.collectionTimer.unref();
       }, delayMs);
