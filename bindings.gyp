@@ -16,6 +16,7 @@
         'native/src/pidfd_watch.cpp',
         'native/src/sd_notify.cpp',
         'native/src/image_page_out.cpp',
+        'native/src/stream_writer.cpp',
       ],
       # Evaluated in the directory of the including .gyp file and interpreted
       # relative to it, so this stays right wherever the build is staged.

@@ -25,6 +25,7 @@ import { waitUntil } from './runtime/deadlines.ts';
 import { isMounted, unmount } from './runtime/mounts.ts';
 import { openLxcContainer } from './native/lxc.ts';
 import { pageOutImage } from './native/memory.ts';
+import { ConnectionStreamWriter } from './native/stream-writer.ts';
 import { LXC_CGROUP_PARENT } from './runtime/cgroups.ts';
 import { deployInstalledRevision, recoverInterruptedDeploys } from './storage/deploy.ts';
 import { firstBoot } from './storage/pvtx.ts';
@@ -255,6 +256,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   });
   const servedPath = options.passedSocket?.path ?? layout.socket;
   if (servedPath !== layout.socket) log.warn(`socket activation: serving ${servedPath}, but pvcontrol and containers look for ${layout.socket}`);
+  // GET /events bodies are written by a native thread, not the event loop (docs/events.md "Delivery").
+  const bodyWriter = new ConnectionStreamWriter();
   const server = new PvCtrlServer({
     socketPath: layout.socket,
     ...(options.passedSocket !== undefined ? { listenFd: options.passedSocket.fd } : {}),
@@ -266,6 +269,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     identify: (peer) => resolver.resolve(peer, system),
     observe: createRequestObserver({ metrics, log, logReads: (options.logLevel ?? 'info') === 'debug' }),
     afterQuietCollection: () => pageOutImageOnceQuiet(log),
+    bodyWriter,
     ...options.connectionLimits,
   });
   await server.listen();
@@ -344,6 +348,7 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
       // Streams never finish on their own: end them so the server's close does not wait for them.
       events.close();
       await server.close();
+      bodyWriter.shutdown();
       for (const target of metaMounts) await unmount(target).catch(() => undefined);
     },
   };

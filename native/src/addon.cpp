@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvctrl::InitPidfdWatch(env, exports);
   pvctrl::InitSdNotify(env, exports);
   pvctrl::InitImagePageOut(env, exports);
+  pvctrl::InitStreamWriter(env, exports);
   return exports;
 }
 

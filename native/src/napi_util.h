@@ -18,6 +18,7 @@ void InitKmodDrivers(Napi::Env env, Napi::Object exports);
 void InitPidfdWatch(Napi::Env env, Napi::Object exports);
 void InitSdNotify(Napi::Env env, Napi::Object exports);
 void InitImagePageOut(Napi::Env env, Napi::Object exports);
+void InitStreamWriter(Napi::Env env, Napi::Object exports);
 
 // "ENOSPC" for ENOSPC, "E<number>" for anything the table does not know.
 std::string ErrnoName(int err);

@@ -90,7 +90,7 @@ export interface NativeAddon {
 
 /**
  * Every export of the addon, by the facade that relies on it: this file (core), ./lxc.ts,
- * ./kmod.ts, ./pidfd.ts and ./systemd.ts. Each facade checks only its own through concernExports(), so a build without the
+ * ./kmod.ts, ./pidfd.ts, ./systemd.ts and ./stream-writer.ts. Each facade checks only its own through concernExports(), so a build without the
  * liblxc or libkmod part fails only for the code that needs it; the gyp build test and
  * scripts/build-targets.ts check the whole list (missingAddonExports()).
  */
@@ -101,6 +101,7 @@ export const ADDON_EXPORTS = {
   pidfd: ['PidfdWatcher'],
   systemd: ['sdNotify', 'listenSocketPath', 'unsetEnv'],
   memory: ['pageOutImage'],
+  streams: ['StreamWriter'],
 } as const;
 
 export type AddonConcern = keyof typeof ADDON_EXPORTS;

@@ -14,7 +14,7 @@ import type { CallerLookup, PeerIdentity } from './caller.ts';
 import { sendApiResponse, sendError, sendPvError, tooManyConnectionsReply, unsupportedProtocolReply } from './respond.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './limits.ts';
 import type { Router, RouteMatch } from './router.ts';
-import { UNMATCHED_ROUTE, type ApiRequest, type FinishedRequest, type RequestObserver } from './types.ts';
+import { UNMATCHED_ROUTE, type ApiRequest, type BodyWriter, type FinishedRequest, type RequestObserver } from './types.ts';
 import type { Caller } from './caller.ts';
 
 export interface PeerCredentialSource {
@@ -51,6 +51,8 @@ export interface ServerOptions<S> {
    * are done: the daemon then hands its image's clean pages back (docs/footprint.md).
    */
   afterQuietCollection?: () => void;
+  /** Writes long-lived bodies (GET /events) off the event loop; without it they go through the socket. */
+  bodyWriter?: BodyWriter;
 }
 
 /** Refusals at the connection limit are logged at most this often (a flood must not flood the log). */
@@ -332,7 +334,7 @@ export class PvCtrlServer<S> {
       log.debug(`${who.caller.name}(${peer.pid}) ${method} ${rawTarget}`);
       const response = await match.route.handler(request, services);
       await this.finishBody(res, body, expectsContinue);
-      await sendApiResponse(res, response);
+      await sendApiResponse(res, response, this.options.bodyWriter);
     } catch (error) {
       if (error instanceof ClientGoneError) {
         log.info(`${method} ${rawTarget}: ${error.message}`, record.logContext());

@@ -5,7 +5,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import type { ErrorKind, PvError } from '../errors.ts';
-import type { ApiResponse, BodyFraming, StreamChannel } from './types.ts';
+import type { ApiResponse, BodyFraming, BodyWriter, BodyWriterStream, StreamChannel } from './types.ts';
 
 const STATUS_OF: Record<ErrorKind, number> = {
   'bad-request': 400,
@@ -76,7 +76,8 @@ function rawReply(version: '1.0' | '1.1', status: number, contentType: string, b
   return Buffer.concat([Buffer.from(head, 'latin1'), bytes]);
 }
 
-export async function sendApiResponse(res: ServerResponse, response: ApiResponse): Promise<void> {
+/** `writer`: where long-lived bodies are written (the daemon's native writer); without it, the socket. */
+export async function sendApiResponse(res: ServerResponse, response: ApiResponse, writer?: BodyWriter): Promise<void> {
   switch (response.type) {
     case 'empty':
       sendBody(res, response.status ?? 200, 'application/json', '');
@@ -91,7 +92,7 @@ export async function sendApiResponse(res: ServerResponse, response: ApiResponse
       await streamFile(res, response.path, response.contentType);
       return;
     case 'stream':
-      await streamBody(res, response.contentType, response.open);
+      await streamBody(res, response.contentType, response.open, writer);
       return;
   }
 }
@@ -113,14 +114,25 @@ export const CHUNKED: BodyFraming = {
 export const UNFRAMED_BODY: BodyFraming = { name: 'none', frame: (payload) => payload };
 
 /**
+ * Bytes a stream may have waiting in the body writer before `write` reports it full: the producer
+ * then holds further bytes in its own bounded buffer (the event bus: 256 KiB a subscriber).
+ */
+export const BODY_WRITER_HIGH_WATER_BYTES = 64 * 1024;
+
+interface SocketWithHandle {
+  _handle?: { fd?: number } | null;
+}
+
+/**
  * A response without an end known in advance. The head goes through `res` (status, headers,
  * HTTP/1.0 or chunked); the body's bytes, already framed by the producer (once for all its
- * subscribers), go straight to the connection: one write each, where `res.write` would make
- * three (length line, data, CRLF). `res.end()` then writes the last chunk (HTTP/1.1), or closes
- * the connection (HTTP/1.0). Bytes the connection cannot take yet are the producer's to hold:
- * `write` reports a full buffer instead of letting it grow.
+ * subscribers), go to the connection as they are: through the body writer's thread when the
+ * daemon has one (no write syscall on the event loop), else straight to the socket. `res.end()`
+ * then writes the last chunk (HTTP/1.1), or closes the connection (HTTP/1.0), once the writer's
+ * bytes have left. Bytes the connection cannot take yet are the producer's to hold: `write`
+ * reports a full buffer instead of letting it grow.
  */
-async function streamBody(res: ServerResponse, contentType: string, open: (channel: StreamChannel) => void): Promise<void> {
+async function streamBody(res: ServerResponse, contentType: string, open: (channel: StreamChannel) => void, writer: BodyWriter | undefined): Promise<void> {
   res.writeHead(200, 'OK', { 'Content-Type': contentType, 'Cache-Control': 'no-cache' });
   res.flushHeaders();
   const socket = res.socket;
@@ -132,24 +144,61 @@ async function streamBody(res: ServerResponse, contentType: string, open: (chann
     const onDrain = (): void => {
       for (const listener of drainListeners) listener();
     };
-    socket?.on('drain', onDrain);
     let over = false;
+    let ending = false;
+    let direct: BodyWriterStream | undefined;
+    let afterFlushed: (() => void) | undefined;
     const finish = (): void => {
       if (over) return;
       over = true;
       socket?.off('drain', onDrain);
+      direct?.close();
       for (const listener of closeListeners.splice(0)) listener();
       resolve();
     };
     res.once('finish', finish);
     res.once('close', finish);
+    const fd = (socket as SocketWithHandle | null)?._handle?.fd;
+    // The writer's first bytes must follow the head: Bun sends it within flushHeaders on a
+    // connection with nothing waiting, so only then is the body handed over.
+    if (writer !== undefined && socket !== null && typeof fd === 'number' && fd >= 0 && socket.writableLength === 0) {
+      direct = writer.open(fd, BODY_WRITER_HIGH_WATER_BYTES, {
+        drained: onDrain,
+        gone: () => {
+          res.destroy();
+          finish();
+        },
+        flushed: () => afterFlushed?.(),
+      });
+    } else {
+      socket?.on('drain', onDrain);
+    }
+    const endResponse = (closeConnection: boolean): void => {
+      if (over || res.writableEnded) return;
+      if (closeConnection) res.once('finish', () => socket?.end());
+      res.end();
+    };
     const channel: StreamChannel = {
       framing,
-      write: (bytes) => !over && socket !== null && !socket.destroyed && socket.write(bytes),
+      write: (bytes) => {
+        if (over || ending) return false;
+        if (direct !== undefined) return direct.write(bytes);
+        return socket !== null && !socket.destroyed && socket.write(bytes);
+      },
       end: (closeConnection = false) => {
-        if (over || res.writableEnded) return;
-        if (closeConnection) res.once('finish', () => socket?.end());
-        res.end();
+        if (over || ending || res.writableEnded) return;
+        ending = true;
+        if (direct === undefined) {
+          endResponse(closeConnection);
+          return;
+        }
+        // The last chunk goes through Bun, so only after everything the writer holds has left.
+        afterFlushed = () => {
+          direct?.close();
+          direct = undefined;
+          endResponse(closeConnection);
+        };
+        direct.flush();
       },
       destroy: () => {
         res.destroy();

@@ -89,6 +89,32 @@ export interface StreamChannel {
   onClose(listener: () => void): void;
 }
 
+/**
+ * Writes the bodies of long-lived responses off the event loop (the daemon wires the native
+ * writer, src/native/stream-writer.ts): handed a connection's fd once the head is out, it sends
+ * what `write` queues from a thread of its own. The connection stays the listener's: Bun keeps
+ * reading it, and a client that goes away is seen there as for any response.
+ */
+export interface BodyWriter {
+  open(fd: number, highWaterBytes: number, events: BodyWriterEvents): BodyWriterStream;
+}
+
+export interface BodyWriterEvents {
+  /** The queue that `write` reported full is empty again. */
+  drained(): void;
+  /** The peer went away or a send failed. */
+  gone(): void;
+  /** Everything written before `flush()` has left. */
+  flushed(): void;
+}
+
+export interface BodyWriterStream {
+  /** False when the queue is past its high-water mark (`drained` follows) or the stream is over. */
+  write(bytes: Uint8Array): boolean;
+  flush(): void;
+  close(): void;
+}
+
 export const ok = (): ApiResponse => ({ type: 'empty' });
 export const json = (text: string): ApiResponse => ({ type: 'json', text });
 
