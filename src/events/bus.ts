@@ -1,15 +1,16 @@
 /**
  * The event bus behind GET /events: one `publish` (sequence number, time), a bounded ring of
- * recent events for resuming, and subscribers that each have a bounded buffer.
+ * recent events, and subscribers that each read the ring from their own position.
  *
- * `publish` never throws into the publisher and does no I/O: it queues the event (encoded and
- * framed once per format and body framing, however many subscribers) and one flush, once the
- * publisher's synchronous work is over (a microtask), writes each subscriber's events in one
- * write. A subscriber whose connection stops taking bytes
- * buffers up to its cap; past it, the buffer is dropped, an `overflow` event is written where it
- * can still be, and the subscriber is closed. So a stalled reader costs at most its cap, and
- * never delays anyone else. A replay (`since`) is read from the ring as the connection takes
- * it, so it needs no buffer however long it is.
+ * `publish` never throws into the publisher and does no I/O: it keeps the event in the ring
+ * (encoded and framed once per format and body framing, however many subscribers) and one
+ * flush, once the publisher's synchronous work is over (a microtask), writes each subscriber
+ * what it has not had yet, in one write. A subscriber holds no bytes of its own: its backlog is
+ * its position in the ring, so a hundred subscribers cost the daemon no queue each, and those at
+ * the same position share one joined buffer. A live subscriber whose connection stops taking
+ * bytes may fall behind by up to its cap; past it, an `overflow` event is written where it can
+ * still be, and the subscriber is closed. So a stalled reader never delays anyone else. A replay
+ * (`since`) is read from the ring the same way, as the connection takes it.
  */
 import { randomBytes } from 'node:crypto';
 import { encodeEvent, type EventFormat } from './codec.ts';
@@ -84,9 +85,6 @@ export interface EventBusOptions {
   epoch?: string;
 }
 
-/** Bytes gathered per write: from the ring while replaying, or queued within one turn. */
-const REPLAY_BATCH_BYTES = 64 * 1024;
-
 /** One event's encodings, made once however many subscribers take it. */
 class Encoded {
   private readonly payloads: Partial<Record<EventFormat, Buffer>> = {};
@@ -115,7 +113,8 @@ export class EventBus implements EventPublisher {
   private seq = 0;
   private readonly ring: (Encoded | undefined)[];
   private readonly subscribers = new Set<Subscription>();
-  private readonly dirty = new Set<Subscription>();
+  /** Subscribers with something to write at the next flush (each once: its `listed` says so). */
+  private dirty: Subscription[] = [];
   private flushScheduled = false;
   private readonly now: () => number;
   private readonly coalesceMs: number;
@@ -168,7 +167,6 @@ export class EventBus implements EventPublisher {
     }
     const subscription = new Subscription(sink, options, this, replayFrom, () => {
       this.subscribers.delete(subscription);
-      this.dirty.delete(subscription);
     });
     if (this.closed) {
       sink.end();
@@ -199,7 +197,9 @@ export class EventBus implements EventPublisher {
    * takes the flush to the end of that window.
    */
   schedule(subscription: Subscription): void {
-    this.dirty.add(subscription);
+    if (subscription.listed) return;
+    subscription.listed = true;
+    this.dirty.push(subscription);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     const wait = this.lastFlush + this.coalesceMs - performance.now();
@@ -210,81 +210,133 @@ export class EventBus implements EventPublisher {
   private readonly flushDirty = (): void => {
     this.flushScheduled = false;
     this.lastFlush = performance.now();
-    // Subscribers that waited for the same events in the same encoding share one joined buffer.
-    const joined = new JoinedQueues();
-    for (const subscriber of this.dirty) {
-      this.dirty.delete(subscriber);
-      subscriber.flush(joined);
+    const batches = new Batches();
+    const dirty = this.dirty;
+    this.dirty = [];
+    // Index loops: this runs for every subscriber of every flush, and iterators are garbage.
+    for (let index = 0; index < dirty.length; index++) {
+      const subscriber = dirty[index] as Subscription;
+      subscriber.listed = false;
+      subscriber.flush(batches);
     }
   };
 }
 
-/**
- * One flush's joined queues: at a high event rate most subscribers of a format wait for the same
- * events, and joining them once instead of once per subscriber spares most of the garbage.
- * Reused only for a queue of the very same buffers (compared one by one, by identity).
- */
-class JoinedQueues {
-  private readonly byKey = new Map<string, { parts: readonly Buffer[]; bytes: Buffer }[]>();
+/** Up to this many bytes of held events go out in one write. */
+const BATCH_BYTES = 64 * 1024;
 
-  join(encodingKey: string, parts: readonly Buffer[], length: number): Buffer {
-    const candidates = this.byKey.get(encodingKey) ?? [];
-    for (const candidate of candidates) {
-      if (candidate.parts.length === parts.length && candidate.parts.every((part, index) => part === parts[index])) return candidate.bytes;
-    }
-    const bytes = Buffer.concat(parts as Buffer[], length);
-    // A few distinct queues per format at most in practice (filters differ); bound the search anyway.
-    if (candidates.length < 8) candidates.push({ parts, bytes });
-    this.byKey.set(encodingKey, candidates);
-    return bytes;
+/** Held events from one position on, for one encoding and filter, joined for one write. */
+interface Batch {
+  readonly from: number;
+  /** Seq after the last event looked at (the next position). */
+  readonly next: number;
+  /** The events that matched, joined; empty when none did. */
+  readonly bytes: Buffer;
+  /** The ring no longer holds `from`: that reader fell too far behind. */
+  readonly outOfRing: boolean;
+}
+
+/**
+ * One flush's batches. At a high event rate most subscribers of an encoding and filter are at
+ * the same position, so each batch is gathered and joined once and its bytes written to all of
+ * them. Keyed by the subscriber's group (encoding and filter) and position.
+ */
+class Batches {
+  private readonly byGroup = new Map<string, Batch[]>();
+
+  /** The batch of `group` from `from`, if one was gathered in this flush. (Loops, not closures: this runs for every subscriber of every flush.) */
+  find(group: string, from: number): Batch | undefined {
+    const batches = this.byGroup.get(group);
+    if (batches === undefined) return undefined;
+    for (let index = 0; index < batches.length; index++) if ((batches[index] as Batch).from === from) return batches[index];
+    return undefined;
+  }
+
+  keep(group: string, batch: Batch): void {
+    const batches = this.byGroup.get(group);
+    // A few positions per group at most in practice (a reader behind the others); bound the search anyway.
+    if (batches === undefined) this.byGroup.set(group, [batch]);
+    else if (batches.length < 8) batches.push(batch);
   }
 }
 
+/** The part of a subscription's key that its filter makes: subscribers with equal keys read the same events. */
+function filterKey(filter: EventFilter): string {
+  const types = filter.types === undefined ? '*' : [...filter.types].sort().join(',');
+  return `${types}|${filter.container ?? ''}`;
+}
+
 export class Subscription {
-  private queue: Buffer[] = [];
-  private queueSeqs: number[] = [];
-  private queuedBytes = 0;
+  /** On the bus's list for the next flush (set and cleared by the bus's `schedule` and flush only). */
+  listed = false;
+  /** Next seq to look at in the ring. */
+  private cursor: number;
+  /**
+   * Caught up at least once since the subscription (or its replay) began: from then on what it
+   * has not been written yet counts against its cap. A replay does not: it is read as the
+   * connection takes it, and only the ring moving past it ends it.
+   */
+  private live: boolean;
+  /** Bytes of events published since it went live that it has not been written yet. */
+  private backlog = 0;
+  /** Per-subscriber events (reset), written before the ring's. */
+  private controlFrames: Buffer[] = [];
   private blocked = false;
-  /** Seq of the last event handed to the connection: where a resume after an overflow starts. */
-  private sentSeq: number | undefined;
   private done = false;
   private readonly limit: number;
   private readonly framing: BodyFraming;
   /** The key of this subscriber's bytes in each event's cache: format and framing. */
   private readonly encodingKey: string;
+  /** Subscribers with the same group read the same bytes from the same position. */
+  private readonly group: string;
 
   constructor(
     private readonly sink: EventSink,
     private readonly options: SubscribeOptions,
     private readonly bus: EventBus,
-    /** Next seq to read from the ring while replaying; undefined once live. */
-    private cursor: number | undefined,
+    /** Where a replay starts; undefined: live from the next event. */
+    replayFrom: number | undefined,
     private readonly detach: () => void,
   ) {
     this.limit = options.bufferBytes ?? DEFAULT_SUBSCRIBER_BUFFER;
     this.framing = sink.framing ?? UNFRAMED;
     this.encodingKey = `${options.format}/${this.framing.name}`;
+    this.group = `${this.encodingKey}|${filterKey(options.filter)}`;
+    this.cursor = replayFrom ?? bus.lastSeq + 1;
+    this.live = replayFrom === undefined;
   }
 
   get closed(): boolean {
     return this.done;
   }
 
-  /** Bytes waiting for the connection (never above the cap). */
+  /** Bytes published for it that it has not been written yet (never above the cap); a replay's do not count. */
   get buffered(): number {
-    return this.queuedBytes;
+    return this.backlog;
   }
 
   offer(encoded: Encoded): void {
     // While replaying, live events are read from the ring in their turn.
-    if (this.done || this.cursor !== undefined || !matches(this.options.filter, encoded.event)) return;
-    this.enqueue(this.bytesOf(encoded), encoded.event.seq);
+    if (this.done || !this.live || !matches(this.options.filter, encoded.event)) return;
+    this.backlog += this.bytesOf(encoded).length;
+    if (this.backlog > this.limit) {
+      this.overflow();
+      return;
+    }
+    if (this.blocked) return;
+    // A burst within one turn (a GC removing many objects) must not look like a slow reader.
+    if (this.backlog >= BATCH_BYTES) this.flush();
+    else this.bus.schedule(this);
   }
 
-  /** A per-subscriber event (reset, overflow): numbered as the position the client is at. */
+  /** A per-subscriber event (reset): numbered as the position the client is at. */
   control(body: EventBody, seq: number): void {
     const event: PvEvent = { seq, time: this.bus.time(), type: typeOf(body), body, container: undefined };
-    this.enqueue(this.framing.frame(encodeEvent(event, this.options.format)), seq);
+    this.controlFrames.push(this.framing.frame(encodeEvent(event, this.options.format)));
+    // A reset replays nothing: the client re-lists, then reads live from here.
+    this.cursor = this.bus.lastSeq + 1;
+    this.live = true;
+    this.backlog = 0;
   }
 
   private bytesOf(encoded: Encoded): Buffer {
@@ -298,18 +350,34 @@ export class Subscription {
     this.flush();
   }
 
-  /** Hand the connection what waits, in one write, unless it is full. */
-  flush(joined?: JoinedQueues): void {
+  /** Write what it has not had yet, a batch a write, until it has it all or the connection is full. */
+  flush(batches?: Batches): void {
     if (this.done || this.blocked) return;
-    if (this.queue.length > 0) {
-      const bytes = this.queue.length === 1 ? (this.queue[0] as Buffer) : (joined?.join(this.encodingKey, this.queue, this.queuedBytes) ?? Buffer.concat(this.queue, this.queuedBytes));
-      this.sentSeq = this.queueSeqs.at(-1);
-      this.queue = [];
-      this.queueSeqs = [];
-      this.queuedBytes = 0;
-      this.blocked = !this.write(bytes);
+    if (this.controlFrames.length > 0) {
+      const frames = this.controlFrames;
+      this.controlFrames = [];
+      this.blocked = !this.write(frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));
     }
-    while (this.cursor !== undefined && !this.blocked && !this.done) this.replayBatch();
+    while (!this.done && !this.blocked && this.cursor <= this.bus.lastSeq) {
+      const from = this.cursor;
+      let batch = batches?.find(this.group, from);
+      if (batch === undefined) {
+        batch = this.gather(from);
+        batches?.keep(this.group, batch);
+      }
+      if (batch.outOfRing) {
+        // The ring moved past what this reader had not read yet: it is too slow.
+        this.overflow();
+        return;
+      }
+      this.cursor = batch.next;
+      if (this.live) this.backlog = Math.max(0, this.backlog - batch.bytes.length);
+      if (batch.bytes.length > 0) this.blocked = !this.write(batch.bytes);
+    }
+    if (!this.done && !this.live && this.cursor > this.bus.lastSeq) {
+      this.live = true;
+      this.backlog = 0;
+    }
   }
 
   /** End the stream (daemon stop, or the client went away) after what waits, if it can take it. */
@@ -320,43 +388,21 @@ export class Subscription {
     this.sink.end();
   }
 
-  /** Up to REPLAY_BATCH_BYTES of held events from the cursor on, in one write. */
-  private replayBatch(): void {
+  /** Up to BATCH_BYTES of held events that match, from `from` on. */
+  private gather(from: number): Batch {
     const parts: Buffer[] = [];
     let bytes = 0;
-    let last: number | undefined;
-    let seq = this.cursor as number;
-    for (; seq <= this.bus.lastSeq && bytes < REPLAY_BATCH_BYTES; seq++) {
+    let seq = from;
+    for (; seq <= this.bus.lastSeq && bytes < BATCH_BYTES; seq++) {
       const encoded = this.bus.held(seq);
-      if (encoded === undefined) {
-        // The ring moved past what this reader had not read yet: it is too slow.
-        this.overflow();
-        return;
-      }
+      if (encoded === undefined) return { from, next: from, bytes: EMPTY, outOfRing: true };
       if (!matches(this.options.filter, encoded.event)) continue;
       const part = this.bytesOf(encoded);
       parts.push(part);
       bytes += part.length;
-      last = seq;
     }
-    this.cursor = seq > this.bus.lastSeq ? undefined : seq;
-    if (last === undefined) return;
-    this.sentSeq = last;
-    this.blocked = !this.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes));
-  }
-
-  private enqueue(bytes: Buffer, seq: number): void {
-    if (this.queuedBytes + bytes.length > this.limit) {
-      this.overflow();
-      return;
-    }
-    this.queue.push(bytes);
-    this.queueSeqs.push(seq);
-    this.queuedBytes += bytes.length;
-    if (this.blocked) return;
-    // A burst within one turn (a GC removing many objects) must not look like a slow reader.
-    if (this.queuedBytes >= REPLAY_BATCH_BYTES) this.flush();
-    else this.bus.schedule(this);
+    const joined = parts.length === 0 ? EMPTY : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes);
+    return { from, next: seq, bytes: joined, outOfRing: false };
   }
 
   private write(bytes: Buffer): boolean {
@@ -369,11 +415,11 @@ export class Subscription {
   }
 
   /**
-   * Drop what waited, tell the client where its stream stopped (the seq of the last event it
-   * was sent, so `since` resumes without a gap) and close.
+   * Tell the client where its stream stopped (the seq of the last event it was written, so
+   * `since` resumes without a gap) and close.
    */
   private overflow(): void {
-    const event: PvEvent = { seq: this.sentSeq ?? this.options.since ?? 0, time: this.bus.time(), type: 'overflow', body: { overflow: { limit: this.limit } }, container: undefined };
+    const event: PvEvent = { seq: this.cursor - 1, time: this.bus.time(), type: 'overflow', body: { overflow: { limit: this.limit } }, container: undefined };
     this.finish();
     this.write(this.framing.frame(encodeEvent(event, this.options.format)));
     this.sink.end(true);
@@ -382,9 +428,10 @@ export class Subscription {
 
   private finish(): void {
     this.done = true;
-    this.queue = [];
-    this.queueSeqs = [];
-    this.queuedBytes = 0;
+    this.controlFrames = [];
+    this.backlog = 0;
     this.detach();
   }
 }
+
+const EMPTY = Buffer.alloc(0);
