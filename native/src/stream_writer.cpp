@@ -57,6 +57,9 @@ enum EventKind : uint32_t { kDrained = 1, kGone = 2, kFlushed = 3 };
 // The epoll key of the eventfd; streams are keyed by their id (never 0).
 constexpr uint64_t kWakeKey = 0;
 
+// Send buffers up to this capacity are reused; larger ones (a slow reader's burst) are freed.
+constexpr size_t kKeepCapacity = 16 * 1024;
+
 struct Stream {
   uint32_t id = 0;
   int fd = -1;
@@ -375,7 +378,10 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
           stream.pending.insert(0, sending, offset, std::string::npos);
         }
       }
-      sending.clear();
+      // A slow reader's burst grows this buffer (up to the high-water mark and a flush more);
+      // it would keep that capacity for good, per stream, so a large one is let go.
+      if (sending.capacity() > kKeepCapacity) std::string().swap(sending);
+      else sending.clear();
       if (failure != 0) {
         WatchWritable(stream, true);
         return;
