@@ -58,6 +58,8 @@ export async function startHelloServer(): Promise<Started> {
 
 export interface LoadResult {
   rps: number;
+  /** CPU seconds the load client used (user + system). */
+  cpu_s: number;
   p50_ms: number;
   p99_ms: number;
   max_ms: number;

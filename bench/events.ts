@@ -15,7 +15,7 @@
  * Modes `--writer` and `--subscribers` are this file run as those helper processes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
@@ -64,7 +64,8 @@ async function writer(socketPath: string, rate: number, seconds: number, padding
     socket.end();
   };
   await Promise.all([connection(), connection(), connection(), connection()]);
-  process.stdout.write(`${JSON.stringify({ sent: total, seconds: (now() - start) / 1000 })}\n`);
+  const usage = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ sent: total, seconds: (now() - start) / 1000, cpu: (usage.user + usage.system) / 1e6 })}\n`);
 }
 
 /** `"time":` as bytes: found in each read without decoding it. */
@@ -111,9 +112,10 @@ async function subscribers(socketPath: string, count: number, stalled: boolean):
   }
   await new Promise((resolve) => process.stdin.once('data', resolve));
   for (const socket of sockets) socket.end();
+  const usage = process.cpuUsage();
   const sorted = latencies.subarray(0, received).sort();
   const pick = (q: number): number => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN).toFixed(2));
-  process.stdout.write(`${JSON.stringify({ received, p50: pick(0.5), p99: pick(0.99), max: pick(1) })}\n`, () => process.exit(0));
+  process.stdout.write(`${JSON.stringify({ received, p50: pick(0.5), p99: pick(0.99), max: pick(1), cpu: (usage.user + usage.system) / 1e6 })}\n`, () => process.exit(0));
 }
 
 interface Helper {
@@ -139,10 +141,30 @@ interface RunFigures {
   rssGrowth: number;
   /** Daemon CPU seconds (user + system) over the writer's run. */
   cpu: number;
+  /** Of which the native thread that writes the streams (pvctrl-streams). */
+  writerThreadCpu: number;
+  /** CPU seconds of the other processes over their whole run: subscribers, writer, GET load client. */
+  subscribersCpu: number;
+  writerCpu: number;
+  loadCpu: number;
   get: LoadResult;
   /** Events per second the writer achieved. */
   rate: number;
-  latency: { received: number; p50: number; p99: number; max: number } | undefined;
+  latency: { received: number; p50: number; p99: number; max: number; cpu: number } | undefined;
+}
+
+/** CPU seconds of the daemon's thread named `name` (0 when it has none). */
+function threadCpuOf(pid: number, name: string): number {
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() !== name) continue;
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    }
+  } catch {
+    // The thread or process went away: nothing to count.
+  }
+  return 0;
 }
 
 /** CPU seconds a process used so far (user + system, from /proc). */
@@ -179,6 +201,7 @@ async function run(subscriberCount: number, stalled: boolean, padding: number): 
     }
     const before = rssOf(pid);
     const cpuBefore = cpuOf(pid);
+    const writerThreadBefore = threadCpuOf(pid, 'pvctrl-streams');
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 100);
     const write = helper(['--writer', daemon.socket, String(RATE), String(SECONDS), String(padding)]);
@@ -186,20 +209,26 @@ async function run(subscriberCount: number, stalled: boolean, padding: number): 
     trace('writer started');
     const get = await loadFor(daemon.socket, Math.max(1000, (SECONDS - 2) * 1000));
     trace('load done');
-    const written = JSON.parse(await write.done) as { sent: number; seconds: number };
+    const written = JSON.parse(await write.done) as { sent: number; seconds: number; cpu: number };
     const cpu = cpuOf(pid) - cpuBefore;
+    const writerThreadCpu = threadCpuOf(pid, 'pvctrl-streams') - writerThreadBefore;
     trace('writer done');
     await Bun.sleep(300);
     clearInterval(sampler);
     peak = Math.max(peak, rssOf(pid));
     subs?.stop();
     const result = subs === undefined ? '' : await subs.done;
+    const latency = result === '' || stalled ? undefined : (JSON.parse(result) as RunFigures['latency']);
     return {
       rssGrowth: peak - before,
       cpu,
+      writerThreadCpu,
+      subscribersCpu: latency?.cpu ?? 0,
+      writerCpu: written.cpu,
+      loadCpu: get.cpu_s,
       get,
       rate: written.sent / written.seconds,
-      latency: result === '' || stalled ? undefined : (JSON.parse(result) as RunFigures['latency']),
+      latency,
     };
   } finally {
     await daemon.stop();
@@ -223,6 +252,10 @@ if (mode === '--writer') {
       `  round ${round + 1}: GET ${a.get.rps.toFixed(0)} vs ${b.get.rps.toFixed(0)} req/s; RSS +${mb(a.rssGrowth)} vs +${mb(b.rssGrowth)} MB; ` +
         `rate ${a.rate.toFixed(0)} / ${b.rate.toFixed(0)} events/s; p50 ${b.latency?.p50} p99 ${b.latency?.p99} max ${b.latency?.max} ms`,
     );
+    console.log(
+      `    CPU s (without / with): daemon ${a.cpu.toFixed(2)} / ${b.cpu.toFixed(2)} (its stream thread ${b.writerThreadCpu.toFixed(2)}), ` +
+        `GET client ${a.loadCpu.toFixed(2)} / ${b.loadCpu.toFixed(2)}, writer ${a.writerCpu.toFixed(2)} / ${b.writerCpu.toFixed(2)}, subscribers' process ${b.subscribersCpu.toFixed(2)}`,
+    );
   }
   const med = (values: number[]): number => median(values);
   const ratios = many.map((figures, index) => figures.get.rps / (none[index] as RunFigures).get.rps);
@@ -234,6 +267,14 @@ if (mode === '--writer') {
       `daemon CPU ${med(none.map((f) => f.cpu)).toFixed(2)} s, ${med(none.map((f) => f.rate)).toFixed(0)} events/s achieved`,
   );
   console.log(`${SUBSCRIBERS} subscribers cost the daemon ${med(cpuPerDelivery).toFixed(2)} µs of CPU per delivered event (median of the rounds' differences)`);
+  // Who pays for the deliveries on this 2-CPU machine: the GET figure can only hold where the
+  // subscribers' own reading leaves the CPU to the daemon and the load client.
+  const reads = many.map((figures) => figures.latency?.received ?? 0);
+  console.log(
+    `per delivered event: the daemon's stream thread ${med(many.map((f, i) => (f.writerThreadCpu * 1e6) / Math.max(1, reads[i] as number))).toFixed(2)} µs, ` +
+      `the subscribers' process ${med(many.map((f, i) => (f.subscribersCpu * 1e6) / Math.max(1, reads[i] as number))).toFixed(2)} µs; ` +
+      `CPU of the GET client + daemon: ${med(none.map((f) => f.loadCpu + f.cpu)).toFixed(2)} s without subscribers, ${med(many.map((f) => f.loadCpu + f.cpu)).toFixed(2)} s with`,
+  );
   console.log(
     `${SUBSCRIBERS} subscribers:  GET ${med(many.map((f) => f.get.rps)).toFixed(0)} req/s (${med(ratios).toFixed(2)}× without; goal ≥ 0.9), ` +
       `daemon RSS ${mb(med(rssMore))} MB more than without (goal ≤ 8.4 MB), ` +

@@ -47,4 +47,5 @@ const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
 latencies.sort((a, b) => a - b);
 const pick = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
 agent.destroy();
-console.log(JSON.stringify({ concurrency, total: issued, errors, codes, seconds: +seconds.toFixed(3), rps: +(issued / seconds).toFixed(1), p50_ms: +pick(0.5).toFixed(2), p99_ms: +pick(0.99).toFixed(2), max_ms: +pick(1).toFixed(2) }));
+const usage = process.cpuUsage();
+console.log(JSON.stringify({ concurrency, total: issued, errors, codes, seconds: +seconds.toFixed(3), rps: +(issued / seconds).toFixed(1), cpu_s: +((usage.user + usage.system) / 1e6).toFixed(2), p50_ms: +pick(0.5).toFixed(2), p99_ms: +pick(0.99).toFixed(2), max_ms: +pick(1).toFixed(2) }));
