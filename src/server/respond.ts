@@ -162,17 +162,21 @@ async function streamBody(res: ServerResponse, contentType: string, open: (chann
     // The writer's first bytes must follow the head: Bun sends it within flushHeaders on a
     // connection with nothing waiting, so only then is the body handed over.
     if (writer !== undefined && socket !== null && typeof fd === 'number' && fd >= 0 && socket.writableLength === 0) {
-      direct = writer.open(fd, BODY_WRITER_HIGH_WATER_BYTES, {
-        drained: onDrain,
-        gone: () => {
-          res.destroy();
-          finish();
-        },
-        flushed: () => afterFlushed?.(),
-      });
-    } else {
-      socket?.on('drain', onDrain);
+      try {
+        direct = writer.open(fd, BODY_WRITER_HIGH_WATER_BYTES, {
+          drained: onDrain,
+          gone: () => {
+            res.destroy();
+            finish();
+          },
+          flushed: () => afterFlushed?.(),
+        });
+      } catch {
+        // No descriptor to spare for the writer's dup (EMFILE): this stream goes through the socket.
+        direct = undefined;
+      }
     }
+    if (direct === undefined) socket?.on('drain', onDrain);
     const endResponse = (closeConnection: boolean): void => {
       if (over || res.writableEnded) return;
       if (closeConnection) res.once('finish', () => socket?.end());
