@@ -17,7 +17,6 @@
 //   size                     number of watched processes
 #include <napi.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +28,7 @@
 #include <vector>
 
 #include "napi_util.h"
+#include "wake_signal.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434  // same number on every architecture (asm-generic)
@@ -53,8 +53,7 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
     Napi::Env env = info.Env();
     RequireArgCount(info, 1, "PidfdWatcher");
     if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "PidfdWatcher: onExit must be a function");
-    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_ < 0) throw ErrnoError(env, "PidfdWatcher", "eventfd", errno);
+    if (!wake_.Open()) throw ErrnoError(env, "PidfdWatcher", "eventfd", errno);
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "pvctrl-pidfd", 0, 1);
     // The daemon lives by its server; a watcher alone must not keep a process running.
     tsfn_.Unref(env);
@@ -62,8 +61,7 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
       thread_ = std::thread([this]() { Run(); });
     } catch (const std::system_error& error) {
       tsfn_.Release();
-      ::close(wake_);
-      wake_ = -1;
+      wake_.Close();
       throw Napi::Error::New(env, std::string("PidfdWatcher: cannot start thread: ") + error.what());
     }
   }
@@ -88,7 +86,7 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
       token = ++lastToken_;
       watched_[token] = fd;
     }
-    Wake();
+    wake_.Signal();
     return Napi::Number::New(env, token);
   }
 
@@ -109,7 +107,7 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
         found = true;
       }
     }
-    if (found) Wake();
+    if (found) wake_.Signal();
     return env.Undefined();
   }
 
@@ -123,14 +121,6 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
     return Napi::Number::New(info.Env(), static_cast<double>(watched_.size()));
   }
 
-  void Wake() {
-    const uint64_t one = 1;
-    ssize_t written;
-    do written = ::write(wake_, &one, sizeof one);
-    while (written < 0 && errno == EINTR);
-    // EAGAIN: the counter is already non-zero, so the thread wakes anyway.
-  }
-
   // JS thread (or the finalizer): the thread only ever waits in poll(), which the
   // eventfd ends, so the join is immediate.
   void Stop() {
@@ -140,13 +130,12 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
-    Wake();
+    wake_.Signal();
     if (thread_.joinable()) thread_.join();
     std::lock_guard<std::mutex> lock(mutex_);
     for (const auto& entry : watched_) ::close(entry.second);
     watched_.clear();
-    ::close(wake_);
-    wake_ = -1;
+    wake_.Close();
     tsfn_.Release();
   }
 
@@ -155,7 +144,7 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
     std::vector<pollfd> fds;
     std::vector<uint32_t> tokens;
     for (;;) {
-      fds.assign(1, pollfd{wake_, POLLIN, 0});
+      fds.assign(1, pollfd{wake_.fd(), POLLIN, 0});
       tokens.assign(1, 0);
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -170,10 +159,7 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
         if (errno == EINTR) continue;
         return;  // EFAULT/EINVAL/ENOMEM: nothing sensible left to wait on
       }
-      if (fds[0].revents != 0) {
-        uint64_t count;
-        (void)!::read(wake_, &count, sizeof count);
-      }
+      if (fds[0].revents != 0) wake_.Clear();
       std::vector<uint32_t> exited;
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -209,7 +195,7 @@ class PidfdWatcher : public Napi::ObjectWrap<PidfdWatcher> {
   uint32_t lastToken_ = 0;
   bool stopping_ = false;
   bool closed_ = false;
-  int wake_ = -1;
+  WakeSignal wake_;
   Napi::ThreadSafeFunction tsfn_;
   std::thread thread_;
 };

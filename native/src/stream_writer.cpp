@@ -32,7 +32,6 @@
 #include <napi.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,6 +47,7 @@
 #include <vector>
 
 #include "napi_util.h"
+#include "wake_signal.h"
 
 namespace pvctrl {
 namespace {
@@ -105,20 +105,19 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
     Napi::Env env = info.Env();
     RequireArgCount(info, 1, "StreamWriter");
     if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "StreamWriter: onEvent must be a function");
-    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_ < 0) throw ErrnoError(env, "StreamWriter", "eventfd", errno);
+    if (!wake_.Open()) throw ErrnoError(env, "StreamWriter", "eventfd", errno);
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) {
       const int err = errno;
-      ::close(wake_);
+      wake_.Close();
       throw ErrnoError(env, "StreamWriter", "epoll_create1", err);
     }
     epoll_event wakeEvent{};
     wakeEvent.events = EPOLLIN;
     wakeEvent.data.u64 = kWakeKey;
-    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &wakeEvent) < 0) {
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_.fd(), &wakeEvent) < 0) {
       const int err = errno;
-      ::close(wake_);
+      wake_.Close();
       ::close(epoll_);
       throw ErrnoError(env, "StreamWriter", "epoll_ctl", err);
     }
@@ -129,9 +128,9 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
       thread_ = std::thread([this]() { Run(); });
     } catch (const std::system_error& error) {
       tsfn_.Release();
-      ::close(wake_);
+      wake_.Close();
       ::close(epoll_);
-      wake_ = epoll_ = -1;
+      epoll_ = -1;
       throw Napi::Error::New(env, std::string("StreamWriter: cannot start thread: ") + error.what());
     }
   }
@@ -207,7 +206,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
       wake = !ready_.empty() && !wakePending_;
       if (wake) wakePending_ = true;
     }
-    if (wake) Wake();
+    if (wake) wake_.Signal();
     return info.Env().Undefined();
   }
 
@@ -225,7 +224,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
         wakePending_ = true;
       }
     }
-    if (wake) Wake();
+    if (wake) wake_.Signal();
     return info.Env().Undefined();
   }
 
@@ -243,7 +242,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
         wake = true;
       }
     }
-    if (wake) Wake();
+    if (wake) wake_.Signal();
     return info.Env().Undefined();
   }
 
@@ -264,14 +263,6 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
     ready_.push_back(stream);
   }
 
-  void Wake() {
-    const uint64_t one = 1;
-    ssize_t written;
-    do written = ::write(wake_, &one, sizeof one);
-    while (written < 0 && errno == EINTR);
-    // EAGAIN: the counter is already non-zero, so the thread wakes anyway.
-  }
-
   // JS thread (or the finalizer): the thread only ever waits in epoll_wait(), which the
   // eventfd ends, so the join is immediate.
   void Stop() {
@@ -281,7 +272,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
-    Wake();
+    wake_.Signal();
     if (thread_.joinable()) thread_.join();
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& entry : streams_) ::close(entry.second->fd);
@@ -289,9 +280,9 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
     streams_.clear();
     closing_.clear();
     ready_.clear();
-    ::close(wake_);
+    wake_.Close();
     ::close(epoll_);
-    wake_ = epoll_ = -1;
+    epoll_ = -1;
     tsfn_.Release();
   }
 
@@ -400,9 +391,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
       // Reset the eventfd before taking the lists: a stream listed after this wakes the next
       // wait, one listed before it is taken below (the other order would lose a wake-up).
       for (int i = 0; i < count; ++i) {
-        if (events[i].data.u64 != kWakeKey) continue;
-        uint64_t counter;
-        (void)!::read(wake_, &counter, sizeof counter);
+        if (events[i].data.u64 == kWakeKey) wake_.Clear();
       }
       work.clear();
       closing.clear();
@@ -447,7 +436,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
   bool wakePending_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
-  int wake_ = -1;
+  WakeSignal wake_;
   int epoll_ = -1;
   Napi::ThreadSafeFunction tsfn_;
   std::thread thread_;
