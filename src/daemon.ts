@@ -26,6 +26,7 @@ import { isMounted, unmount } from './runtime/mounts.ts';
 import { openLxcContainer } from './native/lxc.ts';
 import { pageOutImage } from './native/memory.ts';
 import { ConnectionStreamWriter } from './native/stream-writer.ts';
+import { switchedOn } from './util/env-switch.ts';
 import { LXC_CGROUP_PARENT } from './runtime/cgroups.ts';
 import { deployInstalledRevision, recoverInterruptedDeploys } from './storage/deploy.ts';
 import { firstBoot } from './storage/pvtx.ts';
@@ -268,7 +269,9 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
     credentials: kernelPeerCredentials,
     identify: (peer) => resolver.resolve(peer, system),
     observe: createRequestObserver({ metrics, log, logReads: (options.logLevel ?? 'info') === 'debug' }),
-    afterQuietCollection: () => pageOutImageOnceQuiet(log),
+    // PV_PAGE_OUT=0: keep the image resident (a board whose flash makes the first requests after
+    // a page-out too slow); docs/footprint.md "Handing the image's clean pages back".
+    ...(switchedOn((options.env ?? process.env).PV_PAGE_OUT) ? { afterQuietCollection: () => pageOutImageOnceQuiet(log) } : {}),
     bodyWriter,
     ...options.connectionLimits,
   });

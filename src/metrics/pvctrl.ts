@@ -8,6 +8,7 @@ import { notFound } from '../errors.ts';
 import { PLATFORM_STATUSES } from '../runtime/status.ts';
 import type { FinishedRequest } from '../server/types.ts';
 import { Registry, type CounterChild, type HistogramChild, type Sample } from './registry.ts';
+import { switchedOn } from '../util/env-switch.ts';
 
 /** The upload paths of docs/native-ingest.md: read natively from the connection, or through JS. */
 export type IngestPath = 'native' | 'js';
@@ -141,8 +142,7 @@ export class PvCtrlMetrics {
 
 /** PV_METRICS=0 (or false/off/no) disables metrics; anything else, or unset, keeps them. */
 export function metricsEnabled(env: Readonly<Record<string, string | undefined>>): boolean {
-  const value = (env.PV_METRICS ?? '').trim().toLowerCase();
-  return !['0', 'false', 'off', 'no'].includes(value);
+  return switchedOn(env.PV_METRICS);
 }
 
 const PROCESS_START_SECONDS = Math.round((Date.now() - process.uptime() * 1000) / 10) / 100;

@@ -55,3 +55,13 @@ t.test('the daemon pages its image out once quiet after start-up, and again afte
   t.match(daemon.log(), /second collection after a burst of \d+ connections and requests/, 'following the collections after the burst');
   t.equal((await rawRequest(daemon.socket, 'GET', '/buildinfo')).status, 200, 'and it serves on');
 });
+
+t.test('PV_PAGE_OUT=0: the collections run, the image stays resident', { skip }, async (t) => {
+  const daemon = await startTestDaemon({ env: { PV_PAGE_OUT: '0' } });
+  t.teardown(() => daemon.dispose());
+  // The page-out would follow the second collection at once (a thread of its own, tens of ms).
+  t.ok(await pollUntil(() => /second collection after start-up/.test(daemon.log()), 30_000), 'the collections after start-up ran');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  t.notMatch(daemon.log(), PAGED_OUT, 'and no page-out followed');
+  t.equal((await rawRequest(daemon.socket, 'GET', '/buildinfo')).status, 200, 'it serves');
+});
