@@ -358,10 +358,6 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
 }
 
 /**
- * The reference bind-mounts the metadata folders at `<rundir>/user-meta` and
- * `<rundir>/device-meta`, which management containers see under /pantavisor. Needs root.
- */
-/**
  * After the collections that follow start-up or a burst: the clean pages of the process's own
  * image (runtime code, the embedded program, libraries) go back to the kernel. Most of them ran
  * once; what serving needs comes back on first use (docs/footprint.md "Where the memory goes").
@@ -374,6 +370,10 @@ function pageOutImageOnceQuiet(log: Logger): void {
   );
 }
 
+/**
+ * The reference bind-mounts the metadata folders at `<rundir>/user-meta` and
+ * `<rundir>/device-meta`, which management containers see under /pantavisor. Needs root.
+ */
 async function exposeMetadata(layout: StorageLayout, log: Logger): Promise<string[]> {
   if (!isRoot()) return [];
   const mounted: string[] = [];
