@@ -21,10 +21,10 @@
 //     kind 2 "gone":    the peer went away or a send failed; nothing more is written
 //     kind 3 "flushed": everything written before flush() has left
 //   open(fd, highWaterBytes) -> id   dups fd; the stream starts empty
-//   write(id, bytes) -> boolean      queued; false when the queue is above highWater
-//                                    (then a "drained" follows) or the stream is gone
-//   send()                           wake the thread for everything written since the last
-//                                    send() (one wake-up per batch, not per write)
+//   writeMany(ids: Uint32Array, bytes, queued: Float64Array)
+//                                    append bytes to each stream and wake the thread once;
+//                                    queued[i] = the stream's queue after it (-1: closed or
+//                                    gone); past highWater a "drained" follows once it is empty
 //   flush(id)                        ask for "flushed" once the queue is empty
 //   close(id)                        forget the stream; its dup is closed on the thread
 //   shutdown()                       close every stream and join the thread; idempotent
@@ -92,8 +92,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
     return DefineClass(env, "StreamWriter",
                        {
                            InstanceMethod<&StreamWriter::Open>("open"),
-                           InstanceMethod<&StreamWriter::Write>("write"),
-                           InstanceMethod<&StreamWriter::Send>("send"),
+                           InstanceMethod<&StreamWriter::WriteMany>("writeMany"),
                            InstanceMethod<&StreamWriter::Flush>("flush"),
                            InstanceMethod<&StreamWriter::CloseStream>("close"),
                            InstanceMethod<&StreamWriter::Shutdown>("shutdown"),
@@ -177,37 +176,45 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
     return Napi::Number::New(env, stream->id);
   }
 
-  Napi::Value Write(const Napi::CallbackInfo& info) {
+  // The same bytes appended to many streams in one call, and one wake-up for them all: the
+  // event bus writes one batch to every subscriber at the same position, and a call, a lock
+  // and a wake-up per subscriber cost the event loop more than the copies.
+  Napi::Value WriteMany(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    RequireArgCount(info, 2, "write");
-    const uint32_t id = RequireId(info, "write");
-    if (!info[1].IsTypedArray()) throw Napi::TypeError::New(env, "write: bytes must be a Buffer or Uint8Array");
-    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
-    bool below = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      auto it = streams_.find(id);
-      if (it == streams_.end() || it->second->closed || it->second->gone) return Napi::Boolean::New(env, false);
-      Stream& stream = *it->second;
-      stream.pending.append(reinterpret_cast<const char*>(bytes.Data()), bytes.ByteLength());
-      below = stream.queued() <= stream.highWater;
-      if (!below) stream.wantDrain = true;
-      List(it->second);
+    RequireArgCount(info, 3, "writeMany");
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      throw Napi::TypeError::New(env, "writeMany: ids must be a Uint32Array");
     }
-    return Napi::Boolean::New(env, below);
-  }
-
-  // One wake-up for everything written since the last one: the event bus writes to every
-  // subscriber in one go, and a wake-up per write would cost a syscall each on both threads.
-  Napi::Value Send(const Napi::CallbackInfo& info) {
+    if (!info[1].IsTypedArray()) throw Napi::TypeError::New(env, "writeMany: bytes must be a Buffer or Uint8Array");
+    if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      throw Napi::TypeError::New(env, "writeMany: queued must be a Float64Array");
+    }
+    Napi::Uint32Array ids = info[0].As<Napi::Uint32Array>();
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    Napi::Float64Array queued = info[2].As<Napi::Float64Array>();
+    if (queued.ElementLength() < ids.ElementLength()) throw Napi::RangeError::New(env, "writeMany: queued is shorter than ids");
+    const char* data = reinterpret_cast<const char*>(bytes.Data());
+    const size_t length = bytes.ByteLength();
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t i = 0; i < ids.ElementLength(); ++i) {
+        auto it = streams_.find(ids[i]);
+        if (it == streams_.end() || it->second->closed || it->second->gone) {
+          queued[i] = -1;
+          continue;
+        }
+        Stream& stream = *it->second;
+        stream.pending.append(data, length);
+        queued[i] = static_cast<double>(stream.queued());
+        if (stream.queued() > stream.highWater) stream.wantDrain = true;
+        List(it->second);
+      }
       wake = !ready_.empty() && !wakePending_;
       if (wake) wakePending_ = true;
     }
     if (wake) wake_.Signal();
-    return info.Env().Undefined();
+    return env.Undefined();
   }
 
   Napi::Value Flush(const Napi::CallbackInfo& info) {
