@@ -85,18 +85,27 @@ export interface EventBusOptions {
   epoch?: string;
 }
 
-/** One event's encodings, made once however many subscribers take it. */
+/**
+ * One event's encodings, made once however many subscribers take it. The ring holds thousands of
+ * these, so the common case (every subscriber in one format and framing) costs one buffer and
+ * two fields; other formats or framings, rare (an HTTP/1.0 client, a protobuf one), go in a map.
+ */
 class Encoded {
-  private readonly payloads: Partial<Record<EventFormat, Buffer>> = {};
-  /** Framed encodings by `encodingKey`: at most formats × framings in use (a handful). */
-  private readonly framed = new Map<string, Buffer>();
+  private firstKey: string | undefined;
+  private firstBytes: Buffer | undefined;
+  private others: Map<string, Buffer> | undefined;
   constructor(readonly event: PvEvent) {}
   in(format: EventFormat, framing: BodyFraming, key: string): Buffer {
-    let bytes = this.framed.get(key);
+    if (key === this.firstKey) return this.firstBytes as Buffer;
+    let bytes = this.others?.get(key);
     if (bytes === undefined) {
-      const payload = (this.payloads[format] ??= encodeEvent(this.event, format));
-      bytes = framing.frame(payload);
-      this.framed.set(key, bytes);
+      bytes = framing.frame(encodeEvent(this.event, format));
+      if (this.firstKey === undefined) {
+        this.firstKey = key;
+        this.firstBytes = bytes;
+      } else {
+        (this.others ??= new Map()).set(key, bytes);
+      }
     }
     return bytes;
   }
