@@ -8,7 +8,7 @@ import { concernExports } from './index.ts';
 
 /** What the writer tells a stream's owner, on the JS thread. */
 export interface WrittenStreamEvents {
-  /** The queue that a `write` reported full is empty again. */
+  /** A stream whose `write` said full takes bytes again (its queue emptied, or held less than the mark). */
   drained(): void;
   /** The peer went away, or a send failed: nothing more is written. */
   gone(): void;

@@ -100,7 +100,7 @@ export interface BodyWriter {
 }
 
 export interface BodyWriterEvents {
-  /** The queue that `write` reported full is empty again. */
+  /** A stream whose `write` said full takes bytes again. */
   drained(): void;
   /** The peer went away or a send failed. */
   gone(): void;
