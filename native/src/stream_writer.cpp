@@ -210,8 +210,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
         if (stream.queued() > stream.highWater) stream.wantDrain = true;
         List(it->second);
       }
-      wake = !ready_.empty() && !wakePending_;
-      if (wake) wakePending_ = true;
+      wake = ClaimWake();
     }
     if (wake) wake_.Signal();
     return env.Undefined();
@@ -227,8 +226,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
       if (it != streams_.end() && !it->second->closed && !it->second->gone) {
         it->second->wantFlushed = true;
         List(it->second);
-        wake = !wakePending_;
-        wakePending_ = true;
+        wake = ClaimWake();
       }
     }
     if (wake) wake_.Signal();
@@ -263,7 +261,15 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
     return Napi::Number::New(info.Env(), static_cast<double>(streams_.size()));
   }
 
-  // Under mutex_: put the stream on the thread's list (once); `send()` wakes the thread for it.
+  // Under mutex_: true when the caller must signal the thread (something is listed and no
+  // wake-up is on its way yet); the thread clears the claim when it takes the lists.
+  bool ClaimWake() {
+    if (ready_.empty() || wakePending_) return false;
+    wakePending_ = true;
+    return true;
+  }
+
+  // Under mutex_: put the stream on the thread's list (once); the caller then claims a wake-up.
   void List(const std::shared_ptr<Stream>& stream) {
     if (stream->listed) return;
     stream->listed = true;
