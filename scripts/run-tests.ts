@@ -4,10 +4,10 @@
  * the files recorded, and ends with the line CI reads: `N passed, N failed`.
  * Usage: bun scripts/run-tests.ts [file or folder ...]   (default: test/unit test/integration test/reliability test/acceptance)
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 // tap-parser ships no types; its event surface is small and described here.
 import TapParser from 'tap-parser';
 
@@ -84,6 +84,28 @@ async function runFile(file: string, env: Record<string, string> = {}): Promise<
   return result;
 }
 
+/**
+ * Mount points in the temp folder that a test made (its daemons' run dirs, containers, loop
+ * mounts). A daemon that exits without unmounting leaves them mounted after its folder is
+ * removed; nothing else would notice, so the runner counts them against the file that ran.
+ */
+function testMounts(): Set<string> {
+  const prefix = `${tmpdir()}/pvctrl-`;
+  return new Set(
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => (line.split(' ')[4] ?? '').replace(/\\040/g, ' '))
+      .filter((path) => path.startsWith(prefix)),
+  );
+}
+
+/** Mounts the file left behind, unmounted (deepest first) so the next file starts clean. */
+function mountsLeftBy(before: Set<string>): string[] {
+  const left = [...testMounts()].filter((path) => !before.has(path)).sort((a, b) => b.length - a.length);
+  for (const path of left) spawnSync('umount', ['-l', path]);
+  return left;
+}
+
 const files = (targets.length > 0 ? targets : defaults).flatMap(collect);
 let passed = 0;
 let failed = 0;
@@ -94,7 +116,13 @@ const runs: [string, Record<string, string>][] = [
 ];
 for (const [file, env] of runs) {
   const started = Date.now();
+  const mountsBefore = testMounts();
   const result = await runFile(file, env);
+  const left = mountsLeftBy(mountsBefore);
+  if (left.length > 0) {
+    result.failed++;
+    result.failures.push(`left mounted after the file ended (now unmounted): ${left.join(', ')}`);
+  }
   passed += result.passed;
   failed += result.failed;
   skipped += result.skipped;

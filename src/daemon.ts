@@ -348,11 +348,13 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
         log.warn(`stop: update of ${updater.active ?? 'a command'} still in flight after ${UPDATE_SETTLE_MS} ms; stopping anyway`);
       }
       await runtime?.stopAll();
+      // The containers that saw the metadata are gone: unmount now, not after the server's close
+      // (up to its grace), so a stop cut short by a SIGKILL after that grace leaves no mount.
+      for (const target of metaMounts) await unmount(target).catch((error: unknown) => log.warn(`stop: cannot unmount ${target}: ${(error as Error).message}`));
       // Streams never finish on their own: end them so the server's close does not wait for them.
       events.close();
       await server.close();
       bodyWriter.shutdown();
-      for (const target of metaMounts) await unmount(target).catch(() => undefined);
     },
   };
 }

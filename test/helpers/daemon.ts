@@ -86,7 +86,12 @@ export async function startTestDaemon(launch: DaemonLaunch = {}): Promise<TestDa
   const stop = (): Promise<number | null> => {
     if (stopped === undefined) {
       if (child.exitCode === null) child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      // A stop this slow is a defect of its own: say so, since what the kill leaves (the
+      // metadata bind mounts) is what the runner then reports against this file.
+      const killer = setTimeout(() => {
+        process.stderr.write(`daemon in ${dir} still running 15 s after SIGTERM: SIGKILL\n${output().split('\n').slice(-30).join('\n')}\n`);
+        child.kill('SIGKILL');
+      }, 15_000);
       stopped = exited.finally(() => clearTimeout(killer));
     }
     return stopped;
