@@ -5,6 +5,12 @@
 // appends bytes to a stream's queue; one thread ("pvctrl-streams") sends them
 // with MSG_DONTWAIT and, where the peer is slow, waits for EPOLLOUT.
 //
+// A batch written to many streams is copied once: each stream's queue holds a
+// shared reference to it, and the thread sends a queue's chunks with one
+// sendmsg(). A copy per stream cost the event loop a malloc each (100 per
+// flush), freed on this thread, with the two threads taking turns on the
+// allocator's lock.
+//
 // Each stream works on a dup of the connection's fd: Bun keeps its own fd and
 // keeps reading the connection (a client's half-close or close is seen there
 // as before); this file only ever writes, and closes only its dup. The
@@ -33,11 +39,13 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,15 +65,27 @@ enum EventKind : uint32_t { kDrained = 1, kGone = 2, kFlushed = 3 };
 // The epoll key of the eventfd; streams are keyed by their id (never 0).
 constexpr uint64_t kWakeKey = 0;
 
-// Send buffers up to this capacity are reused; larger ones (a slow reader's burst) are freed.
-constexpr size_t kKeepCapacity = 16 * 1024;
+// One batch's bytes, shared by every stream it was written to.
+using Chunk = std::shared_ptr<const std::string>;
+
+// Chunks one sendmsg() takes at most (IOV_MAX is 1024; a queue past this is a slow reader's).
+constexpr size_t kChunksPerSend = 64;
+
+// A queue's list of chunks keeps up to this capacity between sends; a longer one (a slow
+// reader's backlog) is let go once sent.
+constexpr size_t kKeepChunkSlots = 256;
 
 struct Stream {
   uint32_t id = 0;
   int fd = -1;
   size_t highWater = 0;
-  // Bytes the JS thread appended and the thread has not taken yet.
-  std::string pending;
+  // Chunks the JS thread appended and the thread has not taken yet, and their bytes; the
+  // first chunk's first `headSent` bytes already left (a send the socket cut short).
+  std::vector<Chunk> pending;
+  size_t pendingBytes = 0;
+  size_t headSent = 0;
+  // Thread only: the chunks taken for sending (swapped with `pending`, so both keep capacity).
+  std::vector<Chunk> sending;
   // Bytes the thread took and has not sent yet (it sends them outside the lock).
   size_t inFlight = 0;
   bool wantDrain = false;
@@ -78,7 +98,7 @@ struct Stream {
   // Queued for the thread's next round (so a stream is listed once).
   bool listed = false;
 
-  size_t queued() const { return pending.size() + inFlight; }
+  size_t queued() const { return pendingBytes + inFlight; }
 };
 
 struct StreamReport {
@@ -193,8 +213,9 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
     Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
     Napi::Float64Array queued = info[2].As<Napi::Float64Array>();
     if (queued.ElementLength() < ids.ElementLength()) throw Napi::RangeError::New(env, "writeMany: queued is shorter than ids");
-    const char* data = reinterpret_cast<const char*>(bytes.Data());
     const size_t length = bytes.ByteLength();
+    // The one copy, made before the lock is taken.
+    const Chunk chunk = std::make_shared<const std::string>(reinterpret_cast<const char*>(bytes.Data()), length);
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -205,7 +226,10 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
           continue;
         }
         Stream& stream = *it->second;
-        stream.pending.append(data, length);
+        if (length > 0) {
+          stream.pending.push_back(chunk);
+          stream.pendingBytes += length;
+        }
         queued[i] = static_cast<double>(stream.queued());
         if (stream.queued() > stream.highWater) stream.wantDrain = true;
         List(it->second);
@@ -330,6 +354,8 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
       if (stream.gone || stream.closed) return;
       stream.gone = true;
       stream.pending.clear();
+      stream.pendingBytes = 0;
+      stream.headSent = 0;
       stream.inFlight = 0;
     }
     // Out of the set: a hung-up socket would otherwise be reported on every wait.
@@ -341,8 +367,9 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
   // Thread: send what the stream has queued until it is empty or the socket is full.
   void Send(const std::shared_ptr<Stream>& handle) {
     Stream& stream = *handle;
-    std::string sending;
+    std::vector<Chunk>& sending = stream.sending;
     for (;;) {
+      size_t skip = 0;  // bytes of sending[0] that already left
       {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stream.closed || stream.gone) return;
@@ -356,36 +383,65 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
           return;
         }
         sending.swap(stream.pending);
-        stream.inFlight = sending.size();
+        skip = stream.headSent;
+        stream.headSent = 0;
+        stream.inFlight = stream.pendingBytes;
+        stream.pendingBytes = 0;
       }
-      size_t offset = 0;
+      size_t next = 0;  // first chunk not wholly sent
       int failure = 0;
-      while (offset < sending.size()) {
-        const ssize_t sent = ::send(stream.fd, sending.data() + offset, sending.size() - offset, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (sent > 0) {
-          offset += static_cast<size_t>(sent);
-          continue;
+      while (next < sending.size()) {
+        iovec parts[kChunksPerSend];
+        size_t count = 0;
+        for (size_t i = next; i < sending.size() && count < kChunksPerSend; ++i, ++count) {
+          const std::string& bytes = *sending[i];
+          const size_t from = i == next ? skip : 0;
+          parts[count].iov_base = const_cast<char*>(bytes.data() + from);
+          parts[count].iov_len = bytes.size() - from;
         }
+        msghdr message{};
+        message.msg_iov = parts;
+        message.msg_iovlen = count;
+        const ssize_t sent = ::sendmsg(stream.fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (sent < 0 && errno == EINTR) continue;
-        failure = sent < 0 ? errno : EPIPE;
-        break;
+        if (sent <= 0) {
+          failure = sent < 0 ? errno : EPIPE;
+          break;
+        }
+        // Step over what left: whole chunks, then part of one.
+        size_t left = static_cast<size_t>(sent);
+        while (left > 0) {
+          const size_t rest = sending[next]->size() - skip;
+          if (left < rest) {
+            skip += left;
+            left = 0;
+          } else {
+            left -= rest;
+            skip = 0;
+            ++next;
+          }
+        }
       }
       if (failure != 0 && failure != EAGAIN && failure != EWOULDBLOCK) {
+        sending.clear();
         MarkGone(stream);
         return;
       }
       {
         std::lock_guard<std::mutex> lock(mutex_);
         stream.inFlight = 0;
-        if (offset < sending.size()) {
+        if (next < sending.size()) {
           // The socket is full: what is left goes first once it is writable again.
-          stream.pending.insert(0, sending, offset, std::string::npos);
+          size_t unsent = sending[next]->size() - skip;
+          for (size_t i = next + 1; i < sending.size(); ++i) unsent += sending[i]->size();
+          stream.pending.insert(stream.pending.begin(), std::make_move_iterator(sending.begin() + static_cast<std::ptrdiff_t>(next)), std::make_move_iterator(sending.end()));
+          stream.headSent = skip;
+          stream.pendingBytes += unsent;
         }
       }
-      // A slow reader's burst grows this buffer (up to the high-water mark and a flush more);
-      // it would keep that capacity for good, per stream, so a large one is let go.
-      if (sending.capacity() > kKeepCapacity) std::string().swap(sending);
-      else sending.clear();
+      // Outside the lock: the last reference to a chunk frees it here.
+      sending.clear();
+      if (sending.capacity() > kKeepChunkSlots) std::vector<Chunk>().swap(sending);
       if (failure != 0) {
         WatchWritable(stream, true);
         return;
@@ -393,6 +449,7 @@ class StreamWriter : public Napi::ObjectWrap<StreamWriter> {
     }
   }
 
+  // Thread: wait for a wake-up or a writable socket, then send what is listed.
   void Run() {
     pthread_setname_np(pthread_self(), "pvctrl-streams");
     std::vector<epoll_event> events(64);

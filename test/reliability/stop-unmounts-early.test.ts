@@ -26,7 +26,7 @@ t.test('SIGTERM with a stalled upload in flight: the metadata mounts go before t
 
   // An upload that announced 1 MiB and sent 10 bytes: in flight until the server's grace ends.
   const stalled = connect(daemon.socket);
-  t.teardown(() => stalled.destroy());
+  t.teardown(() => void stalled.destroy());
   stalled.on('error', () => undefined);
   await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
   stalled.write(`PUT /objects/${'a'.repeat(64)} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1048576\r\n\r\n0123456789`);
