@@ -26,7 +26,7 @@
       'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17' ],
       'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-fvisibility-inlines-hidden', '-O2' ],
       'cflags': [ '-fvisibility=hidden' ],
-      'ldflags': [ '-static-libstdc++', '-static-libgcc', '-Wl,--exclude-libs,ALL' ],
+      'ldflags': [ '-static-libstdc++', '-static-libgcc', '-Wl,--exclude-libs,ALL', '-Wl,-z,text' ],
     },
     {
       # The lazy addon, loaded on first use (native/src/addon_lazy.cpp): libcrypto, liblxc, libkmod.
