@@ -113,16 +113,6 @@ function kmodAddon(): KmodAddon {
   return concernExports<'kmod', KmodAddon>('kmod');
 }
 
-/** True when the lazy addon loads and carries the kmod exports (loading it); never throws. */
-export function kmodAvailable(): boolean {
-  try {
-    kmodAddon();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `$PVCTRL_MODULES_DIR`, else where modprobe looks: `/lib/modules/<uname -r>`. */
 export function defaultModuleDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const override = env[MODULES_DIR_ENV];
