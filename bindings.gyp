@@ -1,18 +1,16 @@
-# node-gyp description of the addon built by native/CMakeLists.txt; keep the
-# source list in sync. node-gyp only reads ./binding.gyp, so either copy or
+# node-gyp description of the two addons built by native/CMakeLists.txt; keep the
+# source lists in sync. node-gyp only reads ./binding.gyp, so either copy or
 # include this file (scripts/build-native.sh --gyp does the latter).
 {
   'targets': [
     {
+      # The core addon, loaded before the first accept (native/src/addon_core.cpp): libc only,
+      # libstdc++ linked statically as CMake does when the toolchain allows it.
       'target_name': 'pvctrl_native',
       'sources': [
-        'native/src/addon.cpp',
-        'native/src/fd_ingest.cpp',
+        'native/src/addon_core.cpp',
         'native/src/napi_util.cpp',
         'native/src/peer_creds.cpp',
-        'native/src/sha256_ingest.cpp',
-        'native/src/lxc_container.cpp',
-        'native/src/kmod_drivers.cpp',
         'native/src/pidfd_watch.cpp',
         'native/src/sd_notify.cpp',
         'native/src/image_page_out.cpp',
@@ -20,6 +18,27 @@
       ],
       # Evaluated in the directory of the including .gyp file and interpreted
       # relative to it, so this stays right wherever the build is staged.
+      'include_dirs': [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+      ],
+      'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', '_GNU_SOURCE' ],
+      'cflags!': [ '-fno-exceptions' ],
+      'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17' ],
+      'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-fvisibility-inlines-hidden', '-O2' ],
+      'cflags': [ '-fvisibility=hidden' ],
+      'ldflags': [ '-static-libstdc++', '-static-libgcc', '-Wl,--exclude-libs,ALL', '-Wl,-z,text' ],
+    },
+    {
+      # The lazy addon, loaded on first use (native/src/addon_lazy.cpp): libcrypto, liblxc, libkmod.
+      'target_name': 'pvctrl_native_lazy',
+      'sources': [
+        'native/src/addon_lazy.cpp',
+        'native/src/napi_util.cpp',
+        'native/src/fd_ingest.cpp',
+        'native/src/sha256_ingest.cpp',
+        'native/src/lxc_container.cpp',
+        'native/src/kmod_drivers.cpp',
+      ],
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         # liblxc headers via pkg-config (empty when they sit in /usr/include).
@@ -38,7 +57,7 @@
     },
     {
       # The process each LXC start is spawned through (native/src/lxc_start_helper.cpp);
-      # it lands next to the .node in build/Release, where src/native/lxc.ts looks for it.
+      # it lands next to the .node files in build/Release, where src/native/lxc.ts looks for it.
       'target_name': 'pvctrl-lxc-start',
       'type': 'executable',
       'sources': [ 'native/src/lxc_start_helper.cpp' ],

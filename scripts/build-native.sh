@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds the pvctrl_native addon.
+# Builds the two native addons: pvctrl_native.node (the core) and pvctrl_native_lazy.node.
 #
-#   bash scripts/build-native.sh           cmake-js -> native/build/Release/pvctrl_native.node
+#   bash scripts/build-native.sh           cmake-js -> native/build/Release/pvctrl_native{,_lazy}.node
 #                                          (skipped when that file is newer than every source)
 #   bash scripts/build-native.sh --force   same, never skipped
 #   bash scripts/build-native.sh --gyp     node-gyp (the copy bundled with npm) from bindings.gyp
-#                                          -> build/gyp/build/Release/pvctrl_native.node
+#                                          -> build/gyp/build/Release/pvctrl_native{,_lazy}.node
 #
 # Both builds are offline: cmake-js uses node-api-headers because native/package.json
 # declares napi_versions, and node-gyp is pointed at the headers installed with node (/usr).
@@ -35,8 +35,9 @@ sources=(native/CMakeLists.txt native/package.json native/src)
 
 if [[ $mode == cmake ]]; then
   out=native/build/Release/pvctrl_native.node
-  # The LXC start helper and pv-xconnect are artefacts of the same build: missing means rebuild.
-  if [[ $force == 0 && -f $out && -x native/build/Release/pvctrl-lxc-start && -x native/build/Release/pvctrl-xconnect && -z "$(find "${sources[@]}" -newer "$out" -print -quit)" ]]; then
+  # The lazy addon, the LXC start helper and pv-xconnect are artefacts of the same build:
+  # missing means rebuild.
+  if [[ $force == 0 && -f $out && -f native/build/Release/pvctrl_native_lazy.node && -x native/build/Release/pvctrl-lxc-start && -x native/build/Release/pvctrl-xconnect && -z "$(find "${sources[@]}" -newer "$out" -print -quit)" ]]; then
     echo "build-native: $out is up to date"
     exit 0
   fi
@@ -60,7 +61,7 @@ cat >"$stage/binding.gyp" <<'EOF'
 { 'includes': [ '../../bindings.gyp' ] }
 EOF
 out="$stage/build/Release/pvctrl_native.node"
-if [[ $force == 0 && -f $out && -z "$(find "${sources[@]}" bindings.gyp -newer "$out" -print -quit)" ]]; then
+if [[ $force == 0 && -f $out && -f "$stage/build/Release/pvctrl_native_lazy.node" && -z "$(find "${sources[@]}" bindings.gyp -newer "$out" -print -quit)" ]]; then
   echo "build-native: $out is up to date"
   exit 0
 fi

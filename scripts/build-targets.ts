@@ -19,9 +19,11 @@
  *   pvcontrol           symlinks to pv-ctrl: one runtime per target, not three; symlinks (not
  *   pv-xconnect         hard links) so that ls, du, cp and archives see one file of ~105 MiB
  *                       (src/xconnect/command.ts spawns the sibling `pv-xconnect`)
- *   pvctrl_native.node  the addon, next to the executable (src/native/index.ts looks there; an
- *   pvctrl-lxc-start    addon embedded in the executable would be unpacked to $TMPDIR at start,
- *                       which fails on read-only systems) and its LXC start helper
+ *   pvctrl_native.node  the two addons, next to the executable (src/native/index.ts looks there;
+ *   pvctrl_native_lazy.node  an addon embedded in the executable would be unpacked to $TMPDIR at
+ *   pvctrl-lxc-start    start, which fails on read-only systems): the core, loaded before the
+ *                       first answer, and the lazy one (libcrypto, liblxc, libkmod) loaded on
+ *                       first use (docs/footprint.md "Start-up"); and the LXC start helper
  *   pvctrl-xconnect     pv-xconnect as a small native process, which the daemon runs instead of
  *                       the multicall `pv-xconnect` (src/xconnect/command.ts, docs/footprint.md)
  * linux-arm64-musl has no addon: Debian has no musl builds of libstdc++, OpenSSL, liblxc or
@@ -55,6 +57,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
+import { ADDON_FILES as ADDON_FILE_NAMES } from '../src/native/index.ts';
 import { DAEMON_RUNTIME_ENV } from '../src/util/runtime-env.ts';
 
 export const REPO_ROOT = join(import.meta.dir, '..');
@@ -64,7 +67,9 @@ export const TOOLCHAIN_AARCH64 = join(REPO_ROOT, 'scripts', 'build-targets.aarch
 const MULTICALL_ENTRY = join(REPO_ROOT, 'src', 'entry.ts');
 /** The names of the one executable besides `pv-ctrl` (src/multicall.ts PROGRAMS). */
 export const PROGRAM_LINKS = ['pvcontrol', 'pv-xconnect'] as const;
-const ADDON_FILES = ['pvctrl_native.node', 'pvctrl-lxc-start', 'pvctrl-xconnect'] as const;
+const ADDON_FILES = [ADDON_FILE_NAMES.core, ADDON_FILE_NAMES.lazy, 'pvctrl-lxc-start', 'pvctrl-xconnect'] as const;
+/** Libraries the core addon must not need: they are what the lazy one keeps out of start-up. */
+const LAZY_ONLY_LIBRARIES = /^(libcrypto|liblxc|libkmod)\./;
 /** What the addon's build names the launcher; it ships as `pv-ctrl`. */
 const LAUNCHER_BUILT = 'pvctrl-launcher';
 /** The runtime-sized file the launcher executes (native/src/multicall_launcher.cpp kRuntimeName). */
@@ -329,15 +334,16 @@ function compile(target: Target, runtime: string, entry: string, outfile: string
 
 const MUSL_README = `pv-ctrl for linux-arm64-musl: the executables only.
 
-The daemon needs its native addon (pvctrl_native.node next to pv-ctrl, or $PVCTRL_NATIVE_ADDON)
-and refuses to start without it. No musl addon is shipped here: the addon links libstdc++,
-OpenSSL's libcrypto, liblxc and libkmod, and Debian (where this build runs) has musl builds of
-none of them; a glibc-linked addon cannot be loaded by the musl runtime.
+The daemon needs its native addons (pvctrl_native.node and pvctrl_native_lazy.node next to
+pv-ctrl, or $PVCTRL_NATIVE_ADDON naming the first, the second next to it) and refuses to start
+without the first. No musl addons are shipped here: they link libstdc++, OpenSSL's libcrypto,
+liblxc and libkmod, and Debian (where this build runs) has musl builds of none of them; a
+glibc-linked addon cannot be loaded by the musl runtime.
 
 On musl devices build the addon with the Yocto layer in yocto/ (recipe pv-ctrl: plain
 \`inherit cmake\` against the image's own musl libraries), or with any musl toolchain:
   cmake -S native -B build -DCMAKE_JS_INC="<node-api-headers>/include;<node-addon-api>" && cmake --build build
-and put pvctrl_native.node and pvctrl-lxc-start next to pv-ctrl.
+and put pvctrl_native.node, pvctrl_native_lazy.node and pvctrl-lxc-start next to pv-ctrl.
 
 The Bun musl runtime itself needs libstdc++.so.6 and libgcc_s.so.1 on the device.
 pvcontrol needs no addon.
@@ -361,6 +367,11 @@ export function elfInfo(path: string): { machine: number; interpreter: string | 
     interpreter = data.subarray(offset, offset + size).toString('latin1').replace(/\0+$/, '');
   }
   return { machine, interpreter, type };
+}
+
+/** The DT_NEEDED libraries of an ELF file, any machine (binutils' readelf comes with the compiler). */
+export function neededLibraries(path: string): string[] {
+  return [...run('readelf', ['-d', path]).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((match) => match[1] as string);
 }
 
 /** The build machine can run this target's executables: natively or under qemu-user. */
@@ -405,6 +416,10 @@ function verify(target: Target, dir: string, runtime: string): void {
       const info = elfInfo(join(dir, file));
       if (info.machine !== target.machine) throw new Error(`${target.name}/${file}: ELF machine ${info.machine}, expected ${target.machine}`);
     }
+    const needed = neededLibraries(join(dir, ADDON_FILE_NAMES.core));
+    const heavy = needed.filter((library) => LAZY_ONLY_LIBRARIES.test(library));
+    if (heavy.length > 0) throw new Error(`${target.name}/${ADDON_FILE_NAMES.core}: the core addon needs ${heavy.join(', ')}, which belong in ${ADDON_FILE_NAMES.lazy}`);
+    log(`${target.name}: ${ADDON_FILE_NAMES.core} needs ${needed.join(', ') || 'nothing'}`);
   }
   const runner = runnerFor(target);
   if (runner === undefined) {
@@ -427,15 +442,19 @@ function verify(target: Target, dir: string, runtime: string): void {
     const usage = run(xcommand as string, [...xprefix, '--help']);
     if (!usage.includes('Usage: pv-xconnect')) throw new Error(`${target.name}/pvctrl-xconnect --help does not answer as pv-xconnect: ${usage.split('\n')[0]}`);
   }
-  // The target's own runtime loads the shipped addon and checks every export with the facade's
-  // own check (src/native/index.ts), so the list lives in one place.
+  // The target's own runtime loads each shipped addon and checks its exports with the facade's
+  // own check (src/native/index.ts), so the lists live in one place.
   const facade = JSON.stringify(join(REPO_ROOT, 'src', 'native', 'index.ts'));
-  const probe = `const { missingAddonExports } = await import(${facade}); const m = { exports: {} }; process.dlopen(m, process.argv[1]); console.log(JSON.stringify({ count: Object.keys(m.exports).length, missing: missingAddonExports(m.exports) }))`;
+  const probe = `const { addonConcerns, missingAddonExports } = await import(${facade}); const m = { exports: {} }; process.dlopen(m, process.argv[1]); console.log(JSON.stringify({ count: Object.keys(m.exports).length, missing: missingAddonExports(m.exports, addonConcerns(process.argv[2])) }))`;
   const [rcommand, ...rprefix] = [...runner, runtime];
-  const output = run(rcommand as string, [...rprefix, '-e', probe, join(dir, 'pvctrl_native.node')]).trim();
-  const { count, missing } = JSON.parse(output) as { count: number; missing: string[] };
-  if (missing.length > 0) throw new Error(`${target.name}: the addon lacks ${missing.join(', ')}`);
-  log(`${target.name}: ${version}; addon loads (${count} exports, all the facades need)`);
+  const counts: string[] = [];
+  for (const addon of ['core', 'lazy'] as const) {
+    const output = run(rcommand as string, [...rprefix, '-e', probe, join(dir, ADDON_FILE_NAMES[addon]), addon]).trim();
+    const { count, missing } = JSON.parse(output) as { count: number; missing: string[] };
+    if (missing.length > 0) throw new Error(`${target.name}: ${ADDON_FILE_NAMES[addon]} lacks ${missing.join(', ')}`);
+    counts.push(`${ADDON_FILE_NAMES[addon]} ${count}`);
+  }
+  log(`${target.name}: ${version}; the addons load (exports: ${counts.join(', ')}; all the facades need)`);
 }
 
 export interface BuildOptions {

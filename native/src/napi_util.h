@@ -9,7 +9,7 @@
 
 namespace pvctrl {
 
-// Per-concern registration; addon.cpp calls each one from the module init.
+// Per-concern registration; addon_core.cpp or addon_lazy.cpp calls each one from its module init.
 void InitPeerCreds(Napi::Env env, Napi::Object exports);
 void InitSha256Ingest(Napi::Env env, Napi::Object exports);
 void InitFdIngest(Napi::Env env, Napi::Object exports);

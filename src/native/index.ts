@@ -1,14 +1,31 @@
 /**
- * Typed facade over the pvctrl_native addon (native/src/*.cpp).
- *
- * The addon is loaded lazily on first use so that code paths which never need
- * it (the JS ingest, most unit tests) work on a checkout where it is not built.
+ * Typed facade over the two native addons (native/src/*.cpp), each loaded lazily on first use so
+ * that code paths which never need one (the JS ingest, most unit tests) work on a checkout where
+ * it is not built:
+ * - pvctrl_native.node, the core: what the daemon needs before its first answer (peer
+ *   credentials, systemd notify, the stream writer) and the libc-only pidfd watch and image
+ *   page-out. Its dlopen maps no library beyond libc.
+ * - pvctrl_native_lazy.node: the SHA-256 ingests (libcrypto), LXC (liblxc and its chain) and kmod
+ *   (libkmod), loaded by the first upload, container or driver operation, after the socket
+ *   answers (docs/footprint.md "Start-up": those libraries took about 7 ms of every start).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const NATIVE_ADDON_FILE = 'pvctrl_native.node';
+export type AddonName = 'core' | 'lazy';
+
+/** The file of each addon; both builds and dist/<target>/ put them side by side. */
+export const ADDON_FILES: Readonly<Record<AddonName, string>> = {
+  core: 'pvctrl_native.node',
+  lazy: 'pvctrl_native_lazy.node',
+};
+/** The core addon's file name (the one a caller overrides with NATIVE_ADDON_ENV). */
+export const NATIVE_ADDON_FILE = ADDON_FILES.core;
+/**
+ * Path of the core addon. The lazy addon is then looked for next to it first, so one variable
+ * moves both (the Yocto launcher points it at /usr/lib/pv-ctrl/pvctrl_native.node).
+ */
 export const NATIVE_ADDON_ENV = 'PVCTRL_NATIVE_ADDON';
 
 export interface PeerCredentials {
@@ -80,32 +97,56 @@ export interface FdIngestHandle {
   readonly received: number;
 }
 
-export interface NativeAddon {
+/** The core addon's own exports, which this file wraps. */
+export interface CoreAddon {
   peerCredentials(fd: number): PeerCredentials;
   closeFd(fd: number): void;
+}
+
+/** The lazy addon's ingest exports, which this file wraps. */
+export interface IngestAddon {
   NativeIngest: new (path: string, options?: NativeIngestOptions) => NativeIngestHandle;
   sha256File(path: string): Promise<string>;
   FdIngest: new (path: string, options?: FdIngestOptions) => FdIngestHandle;
 }
 
 /**
- * Every export of the addon, by the facade that relies on it: this file (core), ./lxc.ts,
- * ./kmod.ts, ./pidfd.ts, ./systemd.ts and ./stream-writer.ts. Each facade checks only its own through concernExports(), so a build without the
- * liblxc or libkmod part fails only for the code that needs it; the gyp build test and
- * scripts/build-targets.ts check the whole list (missingAddonExports()).
+ * Every export, by the facade that relies on it: this file (credentials, ingest), ./lxc.ts,
+ * ./kmod.ts, ./pidfd.ts, ./systemd.ts, ./memory.ts and ./stream-writer.ts. Each facade checks
+ * only its own through concernExports(), so a build without the liblxc or libkmod part fails only
+ * for the code that needs it; the gyp build test and scripts/build-targets.ts check the whole
+ * list (missingAddonExports()).
  */
 export const ADDON_EXPORTS = {
-  core: ['peerCredentials', 'closeFd', 'NativeIngest', 'sha256File', 'FdIngest'],
-  lxc: ['LxcContainer', 'lxcVersion', 'lxcConfigItemSupported'],
-  kmod: ['kmodResolve', 'kmodPlan', 'kmodInsert', 'kmodRemove'],
+  credentials: ['peerCredentials', 'closeFd'],
   pidfd: ['PidfdWatcher'],
   systemd: ['sdNotify', 'listenSocketPath', 'unsetEnv'],
   memory: ['pageOutImage'],
   streams: ['StreamWriter'],
+  ingest: ['NativeIngest', 'sha256File', 'FdIngest'],
+  lxc: ['LxcContainer', 'lxcVersion', 'lxcConfigItemSupported'],
+  kmod: ['kmodResolve', 'kmodPlan', 'kmodInsert', 'kmodRemove'],
 } as const;
 
 export type AddonConcern = keyof typeof ADDON_EXPORTS;
 type ExportOf<C extends AddonConcern> = (typeof ADDON_EXPORTS)[C][number];
+
+/** Which addon carries each concern (native/src/addon_core.cpp, native/src/addon_lazy.cpp). */
+export const CONCERN_ADDON: Readonly<Record<AddonConcern, AddonName>> = {
+  credentials: 'core',
+  pidfd: 'core',
+  systemd: 'core',
+  memory: 'core',
+  streams: 'core',
+  ingest: 'lazy',
+  lxc: 'lazy',
+  kmod: 'lazy',
+};
+
+/** The concerns `addon` carries. */
+export function addonConcerns(addon: AddonName): AddonConcern[] {
+  return (Object.keys(CONCERN_ADDON) as AddonConcern[]).filter((concern) => CONCERN_ADDON[concern] === addon);
+}
 
 /** Names of `concerns`' exports that `value` lacks as functions (classes are functions too). */
 export function missingAddonExports(value: unknown, concerns: readonly AddonConcern[] = Object.keys(ADDON_EXPORTS) as AddonConcern[]): string[] {
@@ -114,10 +155,14 @@ export function missingAddonExports(value: unknown, concerns: readonly AddonConc
 }
 
 /**
- * `value` (default: the loaded addon) as the facade of `concern` types it, once its exports are
- * all there; otherwise an Error naming the missing ones. `Shape` must declare every listed name.
+ * `value` (default: the addon carrying `concern`, loaded on this first use) as the facade of
+ * `concern` types it, once its exports are all there; otherwise an Error naming the missing ones.
+ * `Shape` must declare every listed name.
  */
-export function concernExports<C extends AddonConcern, Shape extends Record<ExportOf<C>, unknown>>(concern: C, value: unknown = nativeAddon()): Shape {
+export function concernExports<C extends AddonConcern, Shape extends Record<ExportOf<C>, unknown>>(
+  concern: C,
+  value: unknown = addonExports(CONCERN_ADDON[concern]),
+): Shape {
   const missing = missingAddonExports(value, [concern]);
   if (missing.length > 0) {
     throw new Error(`native addon lacks the ${concern} exports ${missing.join(', ')} (stale build? rebuild with: bash scripts/build-native.sh)`);
@@ -125,53 +170,73 @@ export function concernExports<C extends AddonConcern, Shape extends Record<Expo
   return value as Shape;
 }
 
-/** Where the addon is looked for, in order. */
-export function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+/**
+ * Where `addon` is looked for, in order: for the core, `$PVCTRL_NATIVE_ADDON`; for the lazy one,
+ * the same folder. Then next to the executable (compiled single-file executables ship the addons
+ * there), then the repo's cmake-js build.
+ */
+export function addonCandidates(env: Readonly<Record<string, string | undefined>> = process.env, addon: AddonName = 'core'): string[] {
+  const file = ADDON_FILES[addon];
   const candidates: string[] = [];
   const override = env[NATIVE_ADDON_ENV];
-  if (override !== undefined && override !== '') candidates.push(override);
-  // Compiled single-file executables ship the addon next to the binary.
-  candidates.push(join(dirname(process.execPath), NATIVE_ADDON_FILE));
-  candidates.push(fileURLToPath(new URL(`../../native/build/Release/${NATIVE_ADDON_FILE}`, import.meta.url)));
+  if (override !== undefined && override !== '') candidates.push(addon === 'core' ? override : join(dirname(override), file));
+  candidates.push(join(dirname(process.execPath), file));
+  candidates.push(fileURLToPath(new URL(`../../native/build/Release/${file}`, import.meta.url)));
   return candidates;
 }
 
-/** dlopen one file; returns the exports or throws with the reason. */
-export function loadAddonFrom(path: string): NativeAddon {
+/** dlopen one file; returns its exports (an object) or throws with the reason. */
+export function loadAddonFrom(path: string): Record<string, unknown> {
   const module: { exports: unknown } = { exports: {} };
   process.dlopen(module, path);
-  return concernExports<'core', NativeAddon>('core', module.exports);
+  if (typeof module.exports !== 'object' || module.exports === null) throw new Error(`${path} exports no object`);
+  return module.exports as Record<string, unknown>;
 }
 
-let loaded: { addon: NativeAddon; path: string } | undefined;
+const loaded = new Map<AddonName, { exports: Record<string, unknown>; path: string }>();
 
-/** Load (once) and return the addon, or throw naming every path tried and why it failed. */
-export function nativeAddon(): NativeAddon {
-  if (loaded !== undefined) return loaded.addon;
+/** Load (once) and return `addon`'s exports, or throw naming every path tried and why it failed. */
+export function addonExports(addon: AddonName): Record<string, unknown> {
+  const done = loaded.get(addon);
+  if (done !== undefined) return done.exports;
   const failures: string[] = [];
-  for (const path of addonCandidates()) {
+  for (const path of addonCandidates(process.env, addon)) {
     if (!existsSync(path)) {
       failures.push(`${path}: not found`);
       continue;
     }
     try {
-      loaded = { addon: loadAddonFrom(path), path };
-      return loaded.addon;
+      const exports = loadAddonFrom(path);
+      loaded.set(addon, { exports, path });
+      return exports;
     } catch (error) {
       failures.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   throw new Error(
-    `cannot load native addon ${NATIVE_ADDON_FILE} (build it with: bash scripts/build-native.sh); tried:\n  ${failures.join('\n  ')}`,
+    `cannot load native addon ${ADDON_FILES[addon]} (build it with: bash scripts/build-native.sh); tried:\n  ${failures.join('\n  ')}`,
   );
 }
 
-/** Path the addon was loaded from, or undefined if not loaded yet. */
-export function nativeAddonPath(): string | undefined {
-  return loaded?.path;
+let coreAddon: CoreAddon | undefined;
+
+/** The core addon's credential exports (loading it on first use; checked once, read at every accept). */
+export function nativeAddon(): CoreAddon {
+  coreAddon ??= concernExports<'credentials', CoreAddon>('credentials');
+  return coreAddon;
 }
 
-/** True when the addon can be loaded; never throws. */
+/** Path `addon` was loaded from, or undefined if it is not loaded yet. */
+export function nativeAddonPath(addon: AddonName = 'core'): string | undefined {
+  return loaded.get(addon)?.path;
+}
+
+/** The first candidate file of `addon` that exists, without loading it; never throws. */
+export function findAddon(addon: AddonName, env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
+  return nativeAddonPath(addon) ?? addonCandidates(env, addon).find((path) => existsSync(path));
+}
+
+/** True when the core addon can be loaded; never throws. */
 export function nativeAvailable(): boolean {
   try {
     nativeAddon();
@@ -220,18 +285,20 @@ export function pidfdPid(pidfd: number): number {
   return Number(match[1]);
 }
 
+const ingestAddon = (): IngestAddon => concernExports<'ingest', IngestAddon>('ingest');
+
 export function createNativeIngest(path: string, options?: NativeIngestOptions): NativeIngestHandle {
-  const { NativeIngest } = nativeAddon();
+  const { NativeIngest } = ingestAddon();
   return options === undefined ? new NativeIngest(path) : new NativeIngest(path, options);
 }
 
 /** O_CREAT|O_EXCL temp file for a body read straight from a connection fd (see FdIngestHandle). */
 export function createFdIngest(path: string, options?: FdIngestOptions): FdIngestHandle {
-  const { FdIngest } = nativeAddon();
+  const { FdIngest } = ingestAddon();
   return options === undefined ? new FdIngest(path) : new FdIngest(path, options);
 }
 
 /** SHA-256 of a file, read and hashed on the thread pool. */
 export function nativeSha256File(path: string): Promise<string> {
-  return nativeAddon().sha256File(path);
+  return ingestAddon().sha256File(path);
 }

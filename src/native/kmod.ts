@@ -1,9 +1,10 @@
 /**
- * Typed facade over the libkmod part of the pvctrl_native addon (native/src/kmod_drivers.cpp):
+ * Typed facade over the libkmod part of the pvctrl_native_lazy addon (native/src/kmod_drivers.cpp):
  * what `modprobe <module string>` and `modprobe -r <name>` do, in-process. See docs/drivers.md.
  *
  * Kept apart from ./index.ts like ./lxc.ts, so a build without these exports only fails for the
- * code that loads drivers.
+ * code that loads drivers. The lazy addon is loaded by the first call that reaches libkmod, not
+ * by constructing a KmodContext (the daemon makes one before its first answer).
  */
 import { release } from 'node:os';
 import { join } from 'node:path';
@@ -110,16 +111,6 @@ interface KmodAddon {
 
 function kmodAddon(): KmodAddon {
   return concernExports<'kmod', KmodAddon>('kmod');
-}
-
-/** True when the addon loads and carries the kmod exports; never throws. */
-export function kmodAvailable(): boolean {
-  try {
-    kmodAddon();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `$PVCTRL_MODULES_DIR`, else where modprobe looks: `/lib/modules/<uname -r>`. */

@@ -1,8 +1,8 @@
 /**
- * Typed facade over the liblxc part of the pvctrl_native addon (native/src/lxc_container.cpp).
+ * Typed facade over the liblxc part of the pvctrl_native_lazy addon (native/src/lxc_container.cpp).
  *
- * Kept apart from ./index.ts so that loading LXC types never forces the rest of the addon's
- * facade to know about them; the addon itself is shared and loaded lazily through nativeAddon().
+ * Kept apart from ./index.ts so that loading LXC types never forces the rest of the addons'
+ * facade to know about them; the lazy addon is loaded on the first call here (./index.ts).
  * A thin typed wrapper: where containers' cgroups go and how stale ones are cleaned is runtime
  * policy (src/runtime/cgroups.ts). See docs/native-lxc.md for the config overrides a container
  * runtime must apply.
@@ -81,13 +81,13 @@ function lxcAddon(): LxcAddon {
 
 /**
  * The executable every start is spawned through (native/src/lxc_start_helper.cpp): `$PVCTRL_LXC_START_HELPER`,
- * else the file next to the loaded addon, where both builds put it (and where a compiled
- * single-file daemon must ship it, like the addon itself).
+ * else the file next to the loaded lazy addon (the one carrying LXC), where both builds put it (and
+ * where a compiled single-file daemon must ship it, like the addons themselves).
  */
 export function lxcStartHelper(env: NodeJS.ProcessEnv = process.env): string {
   lxcAddon();
   const override = env[LXC_START_HELPER_ENV];
-  const addonPath = nativeAddonPath();
+  const addonPath = nativeAddonPath('lazy');
   const helper =
     override !== undefined && override !== '' ? override : join(dirname(addonPath ?? '.'), LXC_START_HELPER_FILE);
   try {

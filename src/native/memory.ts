@@ -1,5 +1,5 @@
 /**
- * Typed facade over the memory part of the pvctrl_native addon (native/src/image_page_out.cpp):
+ * Typed facade over the memory part of the pvctrl_native (core) addon (native/src/image_page_out.cpp):
  * giving the clean file pages of the process's own image (runtime code, the embedded program,
  * the libraries) back to the kernel once the daemon is quiet (docs/footprint.md, "Where the
  * memory goes").

@@ -1,5 +1,5 @@
 /**
- * Typed facade over the pidfd part of the pvctrl_native addon (native/src/pidfd_watch.cpp): the
+ * Typed facade over the pidfd part of the pvctrl_native (core) addon (native/src/pidfd_watch.cpp): the
  * kernel says when a watched process exits (its pidfd becomes readable), on a thread of the
  * addon's own, so nothing looks at /proc on a timer (issue 9).
  *

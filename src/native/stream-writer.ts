@@ -1,5 +1,5 @@
 /**
- * Typed facade over the stream part of the pvctrl_native addon (native/src/stream_writer.cpp):
+ * Typed facade over the stream part of the pvctrl_native (core) addon (native/src/stream_writer.cpp):
  * the bodies of long-lived responses (GET /events) are written by a thread of the addon's own,
  * so the event loop appends bytes and never makes a write syscall per subscriber (issue 9,
  * docs/events.md "Delivery"). Arguments are checked here, before the addon.

@@ -1,5 +1,5 @@
 /**
- * Typed facade over the systemd part of the pvctrl_native addon (native/src/sd_notify.cpp):
+ * Typed facade over the systemd part of the pvctrl_native (core) addon (native/src/sd_notify.cpp):
  * notify datagrams, the passed listening socket, and the C environment. Arguments are checked
  * here so a wrong call fails with a TypeError naming it, before reaching the addon.
  */

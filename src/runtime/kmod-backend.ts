@@ -5,7 +5,8 @@
  * have a timeout, and the error carries the errno instead of an exit status.
  */
 import type { Logger } from '../log.ts';
-import { KmodContext, defaultModuleDir, kmodAvailable, type KmodOptions, type KmodPlanStep } from '../native/kmod.ts';
+import { ADDON_FILES, findAddon } from '../native/index.ts';
+import { KmodContext, defaultModuleDir, type KmodOptions, type KmodPlanStep } from '../native/kmod.ts';
 import type { ModuleBackend } from './drivers.ts';
 
 export class KmodModuleBackend implements ModuleBackend {
@@ -31,17 +32,19 @@ export class KmodModuleBackend implements ModuleBackend {
 }
 
 /**
- * The backend for the daemon, or undefined when the addon has no kmod exports (KernelDrivers
- * then reports every load as failed). The module tree is `$PVCTRL_MODULES_DIR` from `env`, else
- * `/lib/modules/<uname -r>`, unless options name one.
+ * The backend for the daemon, or undefined when there is no lazy addon to find (KernelDrivers
+ * then reports every load as failed). Only looked for, not loaded: the daemon creates this before
+ * its first answer, and libkmod loads with the lazy addon on the first driver operation (an addon
+ * without the kmod exports fails that operation, naming them). The module tree is
+ * `$PVCTRL_MODULES_DIR` from `env`, else `/lib/modules/<uname -r>`, unless options name one.
  */
 export function createKmodBackend(
   log: Logger,
   env: Readonly<Record<string, string | undefined>> = process.env,
   options: KmodOptions = {},
 ): KmodModuleBackend | undefined {
-  if (!kmodAvailable()) {
-    log.warn('native addon without libkmod support: drivers cannot be loaded');
+  if (findAddon('lazy', env) === undefined) {
+    log.warn(`native addon ${ADDON_FILES.lazy} not found: drivers cannot be loaded`);
     return undefined;
   }
   const context = new KmodContext({ moduleDir: defaultModuleDir(env), ...options });

@@ -21,7 +21,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST_DIR, elfInfo, programCommand, REPO_ROOT, RUNTIME_FILE, runtimeBinary, TARGETS, WORK_DIR } from '../../scripts/build-targets.ts';
+import { DIST_DIR, elfInfo, neededLibraries, programCommand, REPO_ROOT, RUNTIME_FILE, runtimeBinary, TARGETS, WORK_DIR } from '../../scripts/build-targets.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 
 const QEMU = '/usr/bin/qemu-aarch64-static';
@@ -103,7 +103,10 @@ if (reason !== undefined || target === undefined) {
       t.equal(info.machine, 183, `${file} is EM_AARCH64`);
       t.equal(info.interpreter, '/lib/ld-linux-aarch64.so.1', `${file} uses the glibc loader`);
     }
-    t.equal(elfInfo(join(dist, 'pvctrl_native.node')).machine, 183, 'pvctrl_native.node is aarch64');
+    t.equal(elfInfo(join(dist, 'pvctrl_native.node')).machine, 183, 'pvctrl_native.node (the core addon) is aarch64');
+    t.equal(elfInfo(join(dist, 'pvctrl_native_lazy.node')).machine, 183, 'pvctrl_native_lazy.node (loaded on first use) is aarch64');
+    const coreNeeds = neededLibraries(join(dist, 'pvctrl_native.node'));
+    t.notOk(coreNeeds.some((library) => /^(libcrypto|liblxc|libkmod)\./.test(library)), `the core addon needs none of the lazy libraries (${coreNeeds.join(', ')})`);
     t.equal(elfInfo(join(dist, 'pvctrl-lxc-start')).machine, 183, 'pvctrl-lxc-start is aarch64');
     t.equal(elfInfo(join(dist, 'pvctrl-xconnect')).machine, 183, 'pvctrl-xconnect (the native pv-xconnect) is aarch64');
     if (existsSync(join(REPO_ROOT, 'src', 'xconnect', 'main.ts'))) {
@@ -209,6 +212,10 @@ if (reason !== undefined || target === undefined) {
     const buildinfo = await rawRequest(socket, 'GET', '/buildinfo', EMULATED);
     t.equal(buildinfo.status, 200, 'GET /buildinfo');
     t.match(buildinfo.body, /^pv-ctrl \d+\.\d+\.\d+\nruntime: bun \d+\.\d+\.\d+/, 'names pv-ctrl and its runtime');
+    // qemu-user maps the guest's files with the host's mmap, so the emulator's maps list them.
+    const mapped = (): string => readFileSync(`/proc/${guest.child.pid}/maps`, 'utf8');
+    t.ok(mapped().includes(join(dist, 'pvctrl_native.node')), 'the core addon is loaded');
+    t.notOk(mapped().includes('pvctrl_native_lazy.node'), 'the lazy addon is not, before the first upload');
 
     const steps = await rawRequest(socket, 'GET', '/steps', EMULATED);
     t.equal(steps.status, 200, 'GET /steps');
@@ -218,6 +225,7 @@ if (reason !== undefined || target === undefined) {
     const sha = createHash('sha256').update(data).digest('hex');
     const put = await rawRequest(socket, 'PUT', `/objects/${sha}`, { ...EMULATED, body: data });
     t.equal(put.status, 200, `PUT /objects/<sha256> of ${data.length} bytes`);
+    t.ok(mapped().includes(join(dist, 'pvctrl_native_lazy.node')), 'the upload loaded the lazy addon (libcrypto) from next to the core');
     const got = await rawRequest(socket, 'GET', `/objects/${sha}`, EMULATED);
     t.equal(got.status, 200, 'GET /objects/<sha256>');
     const back = Buffer.from(got.body, 'latin1');

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nativeAddon } from '../../src/native/index.ts';
+import { addonExports } from '../../src/native/index.ts';
 import { KmodContext, MODULES_DIR_ENV, defaultModuleDir, isKmodError, type KmodError, type KmodPlanStep } from '../../src/native/kmod.ts';
 import { buildModuleTree, writeIndex } from '../helpers/module-tree.ts';
 
@@ -328,7 +328,7 @@ t.test('the module root: PVCTRL_MODULES_DIR or /lib/modules/<uname -r>', async (
 });
 
 t.test('every native entry point validates its arguments', async (t) => {
-  const addon = nativeAddon() as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const addon = addonExports('lazy') as Record<string, (...args: unknown[]) => unknown>;
   const options = { moduleDir: tree.dir, configPaths: [] };
   const cases: [string, unknown[], RegExp][] = [
     ['kmodResolve', [options], /kmodResolve: expected 2 arguments, got 1/],

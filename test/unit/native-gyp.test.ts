@@ -5,20 +5,22 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADDON_EXPORTS, concernExports, loadAddonFrom, missingAddonExports, nativeAddon } from '../../src/native/index.ts';
+import { ADDON_EXPORTS, ADDON_FILES, addonConcerns, addonExports, concernExports, loadAddonFrom, missingAddonExports, type AddonName, type CoreAddon, type IngestAddon } from '../../src/native/index.ts';
 
-/** Every concern's exports: the gyp build must expose exactly what the facades load. */
-const ALL_EXPORTS: string[] = Object.values(ADDON_EXPORTS).flat();
+/** Each addon's exports: the gyp build must expose exactly what the facades load from it. */
+const exportsOf = (addon: AddonName): string[] => addonConcerns(addon).flatMap((concern) => [...ADDON_EXPORTS[concern]]);
+const ADDONS: readonly AddonName[] = ['core', 'lazy'];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // The comparison below needs the cmake-js build too; a no-op when it is current.
 const cmake = spawnSync('bash', ['scripts/build-native.sh'], { cwd: root, encoding: 'utf8' });
 if (cmake.status !== 0) throw new Error(`native build failed:\n${cmake.stdout}${cmake.stderr}`);
-const gypAddon = join(root, 'build', 'gyp', 'build', 'Release', 'pvctrl_native.node');
+const gypAddon = (addon: AddonName): string => join(root, 'build', 'gyp', 'build', 'Release', ADDON_FILES[addon]);
 const nodeGyp = process.env.NODE_GYP ?? '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js';
 
 t.test('one export check: the loaded addon has every export, a stale build is named precisely', async (t) => {
-  t.same(missingAddonExports(nativeAddon()), [], 'the cmake-js build has every facade export');
+  for (const addon of ADDONS) t.same(missingAddonExports(addonExports(addon), addonConcerns(addon)), [], `the cmake-js ${addon} addon has every export its facades use`);
+  t.same(addonConcerns('core').concat(addonConcerns('lazy')).sort(), Object.keys(ADDON_EXPORTS).sort(), 'every concern lives in one addon');
   const stale = { kmodResolve: () => undefined, kmodPlan: 'not a function' };
   t.same(missingAddonExports(stale, ['kmod']), ['kmodPlan', 'kmodInsert', 'kmodRemove']);
   t.throws(() => concernExports('kmod', stale), {
@@ -32,18 +34,23 @@ t.test('bindings.gyp builds with the node-gyp bundled with npm', { skip: !exists
   const build = spawnSync('bash', ['scripts/build-native.sh', '--gyp', '--force'], { cwd: root, encoding: 'utf8' });
   if (build.status !== 0) t.comment(build.stdout, build.stderr);
   t.equal(build.status, 0, 'scripts/build-native.sh --gyp exits 0');
-  t.ok(existsSync(gypAddon), `${gypAddon} exists`);
+  for (const addon of ADDONS) t.ok(existsSync(gypAddon(addon)), `${gypAddon(addon)} exists`);
   t.ok(existsSync(join(root, 'build', 'gyp', 'binding.gyp')), 'staged binding.gyp that includes ../../bindings.gyp');
 
-  const gyp = loadAddonFrom(gypAddon);
   const names = (addon: object): string[] => Object.keys(addon).sort();
-  t.same(names(gyp), [...ALL_EXPORTS].sort(), 'gyp build exposes the facade exports');
-  t.same(names(gyp), names(nativeAddon()), 'same exports as the cmake-js build');
-  t.same(missingAddonExports(gyp), [], 'every export is a function');
+  for (const addon of ADDONS) {
+    const built = loadAddonFrom(gypAddon(addon));
+    t.same(names(built), exportsOf(addon).sort(), `gyp ${addon} addon exposes its facades' exports`);
+    t.same(names(built), names(addonExports(addon)), `same ${addon} exports as the cmake-js build`);
+    t.same(missingAddonExports(built, addonConcerns(addon)), [], 'every export is a function');
+  }
+  const core = concernExports<'credentials', CoreAddon>('credentials', loadAddonFrom(gypAddon('core')));
+  const gyp = concernExports<'ingest', IngestAddon>('ingest', loadAddonFrom(gypAddon('lazy')));
 
-  // Exceptions must be compiled in (NAPI_CPP_EXCEPTIONS with -fexceptions):
-  // otherwise a bad argument would abort the process instead of throwing.
-  t.throws(() => gyp.closeFd(-1), { name: 'TypeError', message: 'closeFd: fd must be a non-negative integer' });
+  // Exceptions must be compiled in (NAPI_CPP_EXCEPTIONS with -fexceptions), in the core with its
+  // static libstdc++ too: otherwise a bad argument would abort the process instead of throwing.
+  t.throws(() => core.closeFd(-1), { name: 'TypeError', message: 'closeFd: fd must be a non-negative integer' });
+  t.notOk(/libstdc\+\+|libcrypto|liblxc|libkmod/.test(spawnSync('ldd', [gypAddon('core')], { encoding: 'utf8' }).stdout), 'the gyp core links none of the lazy libraries, nor libstdc++');
 
   const dir = mkdtempSync(join(tmpdir(), 'pvctrl-gyp-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -207,13 +207,13 @@ t.test('version, config keys and the start helper', async (t) => {
   }
   t.notOk(lxcConfigItemSupported('lxc.no.such.key'));
   const helper = lxcStartHelper();
-  t.equal(helper, join(join(nativeAddonPath() as string, '..'), LXC_START_HELPER_FILE), 'next to the loaded addon');
+  t.equal(helper, join(join(nativeAddonPath('lazy') as string, '..'), LXC_START_HELPER_FILE), 'next to the loaded lazy addon (the one carrying LXC)');
   t.throws(() => lxcStartHelper({ PVCTRL_LXC_START_HELPER: join(dir, 'missing') }), /is not executable/);
 
   // The gyp build must ship the helper next to its .node too (built by test/unit/native-gyp.test.ts).
   const gypHelper = join(root, 'build', 'gyp', 'build', 'Release', LXC_START_HELPER_FILE);
-  if (existsSync(join(root, 'build', 'gyp', 'build', 'Release', 'pvctrl_native.node'))) {
-    t.ok(existsSync(gypHelper), 'gyp build has pvctrl-lxc-start next to pvctrl_native.node');
+  if (existsSync(join(root, 'build', 'gyp', 'build', 'Release', 'pvctrl_native_lazy.node'))) {
+    t.ok(existsSync(gypHelper), 'gyp build has pvctrl-lxc-start next to pvctrl_native_lazy.node');
   }
 });
 

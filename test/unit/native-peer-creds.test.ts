@@ -44,6 +44,11 @@ t.test('facade: candidate order and the loaded path', async (t) => {
   const candidates = addonCandidates({ PVCTRL_NATIVE_ADDON: '/opt/x.node' });
   t.same(candidates, ['/opt/x.node', join(dirname(process.execPath), NATIVE_ADDON_FILE), repoAddon]);
   t.same(addonCandidates({}), [join(dirname(process.execPath), NATIVE_ADDON_FILE), repoAddon], 'empty env is skipped');
+  t.same(
+    addonCandidates({ PVCTRL_NATIVE_ADDON: '/opt/x.node' }, 'lazy'),
+    ['/opt/pvctrl_native_lazy.node', join(dirname(process.execPath), 'pvctrl_native_lazy.node'), join(dirname(repoAddon), 'pvctrl_native_lazy.node')],
+    'the lazy addon is looked for next to the overridden core first',
+  );
   nativeAddon();
   t.equal(nativeAddonPath(), repoAddon, 'loads the cmake-js build from the repo');
 });

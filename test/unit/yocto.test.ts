@@ -505,6 +505,10 @@ t.test('the recipe installs exactly what its packages list, and it runs', async 
   }
   t.match(readFileSync(join(image, 'usr/bin/pv-ctrl'), 'utf8'), /exec \/usr\/bin\/bun \/usr\/lib\/pv-ctrl\/pv-ctrl\.js "\$@"/, 'pv-ctrl runs on the bun package');
   t.ok((statSync(join(image, 'usr/lib/pv-ctrl/pvctrl-lxc-start')).mode & 0o111) !== 0, 'the LXC start helper is executable');
+  for (const addon of ['pvctrl_native.node', 'pvctrl_native_lazy.node']) {
+    t.ok(installed.includes(`/usr/lib/pv-ctrl/${addon}`), `${addon} is installed`);
+    t.ok(files.get('pv-ctrl')?.includes(`/usr/lib/pv-ctrl/${addon}`), `${addon} is in the pv-ctrl package`);
+  }
   checkSystemdUnits(t, image, stage);
 
   // The bundles work where the recipe puts them: the launcher's environment, with bun standing in for the target's.
@@ -532,6 +536,14 @@ t.test('the recipe installs exactly what its packages list, and it runs', async 
     t.equal(buildinfo.status, 200, 'GET /buildinfo');
     const ls = spawnSync(BUN, [join(lib, 'pv-ctrl.js'), 'pvcontrol', '-s', socket, 'steps', 'ls'], { encoding: 'utf8', timeout: 30_000 });
     t.equal(ls.status, 0, 'the bundled pvcontrol talks to it');
+    // The lazy addon is found next to the core one the launcher names, on first use (an upload).
+    const mapped = (): string => readFileSync(`/proc/${daemon.pid}/maps`, 'utf8');
+    t.ok(mapped().includes(join(lib, 'pvctrl_native.node')), 'the installed core addon is loaded');
+    t.notOk(mapped().includes('pvctrl_native_lazy.node'), 'the lazy addon is not loaded yet');
+    const body = Buffer.from('an object for the lazy addon\n');
+    const put = await rawRequest(socket, 'PUT', `/objects/${createHash('sha256').update(body).digest('hex')}`, { body });
+    t.equal(put.status, 200, 'PUT /objects');
+    t.ok(mapped().includes(join(lib, 'pvctrl_native_lazy.node')), 'the installed lazy addon is loaded, from next to the core');
   } else {
     t.comment(log());
   }

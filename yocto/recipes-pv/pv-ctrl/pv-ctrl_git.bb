@@ -96,6 +96,7 @@ RDEPENDS:${PN}-bundle = "bun"
 FILES:${PN} = "${bindir}/pv-ctrl \
                ${bindir}/pv-xconnect \
                ${libdir}/pv-ctrl/pvctrl_native.node \
+               ${libdir}/pv-ctrl/pvctrl_native_lazy.node \
                ${libdir}/pv-ctrl/pvctrl-lxc-start \
                ${libdir}/pv-ctrl/pvctrl-xconnect \
                ${systemd_system_unitdir}/pv-ctrl.service \

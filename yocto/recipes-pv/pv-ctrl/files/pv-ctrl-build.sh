@@ -9,7 +9,8 @@
 #       (bun-native). It runs on the target's Bun (recipe bun).
 #   pv-ctrl-build.sh install SRC BUILD DEST BINDIR LIBDIR DATADIR SYSCONFDIR SYSTEMD_UNITDIR FILES
 #       Everything the packages ship, into DEST (bitbake's ${D}). BUILD holds the CMake build of
-#       the addon (pvctrl_native.node, pvctrl-lxc-start, pvctrl-xconnect) and BUILD/bundle the bundles; FILES
+#       the addons (pvctrl_native.node, pvctrl_native_lazy.node, pvctrl-lxc-start, pvctrl-xconnect) and
+#       BUILD/bundle the bundles; FILES
 #       holds the recipe's files/ (launchers, service and socket units, init script).
 set -eu
 
@@ -40,9 +41,10 @@ install_all() {
 
 	install -d "$dest$bindir" "$pkglib"
 	install -m 0644 "$build/bundle/pv-ctrl.js" "$pkglib/"
-	# Next to each other: src/native/lxc.ts looks for the start helper, src/xconnect/command.ts
-	# for the native pv-xconnect, beside the loaded addon.
-	install -m 0755 "$build/pvctrl_native.node" "$build/pvctrl-lxc-start" "$build/pvctrl-xconnect" "$pkglib/"
+	# Next to each other: src/native/index.ts looks for the lazy addon beside the core one (the
+	# launcher's $PVCTRL_NATIVE_ADDON), src/native/lxc.ts for the start helper beside the lazy
+	# addon, src/xconnect/command.ts for the native pv-xconnect beside the core.
+	install -m 0755 "$build/pvctrl_native.node" "$build/pvctrl_native_lazy.node" "$build/pvctrl-lxc-start" "$build/pvctrl-xconnect" "$pkglib/"
 	launcher pv-ctrl
 	launcher pvcontrol
 	launcher pv-xconnect
