@@ -12,7 +12,7 @@ import { createLogger, type LogFormat, type LogLevel, type Logger } from './log.
 import { metricsEnabled, PvCtrlMetrics } from './metrics/pvctrl.ts';
 import { createRequestObserver } from './metrics/request-observer.ts';
 import { metricSourcesOf } from './metrics/sources.ts';
-import { kernelPeerCredentials, pidfdPid } from './native/index.ts';
+import { kernelPeerCredentials, pidfdAlive, readProcessCgroup } from './native/index.ts';
 import { deviceFacts, storageJson } from './runtime/device-info.ts';
 import { DaemonSupervisor } from './runtime/daemons.ts';
 import { xconnectDaemonSpec } from './xconnect/command.ts';
@@ -252,7 +252,8 @@ export async function startDaemon(options: DaemonOptions = {}): Promise<RunningD
   const resolver = new CallerResolver({
     mode,
     appengine: config.getEnum('PV_SYSTEM_INIT_MODE') === 'appengine',
-    pidOfPidfd: pidfdPid,
+    readCgroup: readProcessCgroup,
+    pidfdAlive,
     hostCgroupPaths: ownCgroup !== undefined && !ownCgroup.includes(`/${LXC_CGROUP_PARENT}/`) ? [ownCgroup] : [],
   });
   const servedPath = options.passedSocket?.path ?? layout.socket;

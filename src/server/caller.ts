@@ -101,8 +101,8 @@ export interface CallerResolverOptions {
    */
   hostCgroupPaths?: readonly string[];
   readCgroup?: (pid: number) => string;
-  /** Current pid behind a pidfd, -1 once the process has gone (see src/native). */
-  pidOfPidfd?: (pidfd: number) => number;
+  /** Whether the process behind a pidfd has not been reaped (see src/native `pidfdAlive`). */
+  pidfdAlive?: (pidfd: number) => boolean;
 }
 
 export class CallerResolver {
@@ -120,10 +120,10 @@ export class CallerResolver {
     } catch (error) {
       return { ok: false, reason: `cannot read cgroup of pid ${peer.pid}: ${(error as Error).message}` };
     }
-    // The cgroup file was read by pid; the pidfd proves that pid still names the process that connected.
-    if (peer.pidfd >= 0 && this.options.pidOfPidfd !== undefined) {
-      const current = this.options.pidOfPidfd(peer.pidfd);
-      if (current !== peer.pid) return { ok: false, reason: `caller pid ${peer.pid} exited before identification` };
+    // The cgroup file was read by pid; the pidfd proves that pid still names the process that
+    // connected (a pid is recycled only once its process is reaped).
+    if (peer.pidfd >= 0 && this.options.pidfdAlive !== undefined && !this.options.pidfdAlive(peer.pidfd)) {
+      return { ok: false, reason: `caller pid ${peer.pid} exited before identification` };
     }
     const name = cgroupToName(text, this.options.mode, this.options.appengine, this.options.hostCgroupPaths);
     if (name === undefined) return { ok: false, reason: `pid ${peer.pid} is in no recognised cgroup` };

@@ -31,8 +31,8 @@ t.test('resolver: exact host match, platforms, appengine suffix, recycled pids',
     findPlatform: (name: string) =>
       name === 'pvr-sdk' ? { name, mgmt: true } : name === 'app' ? { name, mgmt: false } : undefined,
   };
-  const resolverFor = (cgroup: string, appengine = false, pidOfPidfd?: (fd: number) => number) =>
-    new CallerResolver({ mode: 'v2', appengine, readCgroup: () => cgroup, ...(pidOfPidfd ? { pidOfPidfd } : {}) });
+  const resolverFor = (cgroup: string, appengine = false, pidfdAlive?: (fd: number) => boolean) =>
+    new CallerResolver({ mode: 'v2', appengine, readCgroup: () => cgroup, ...(pidfdAlive ? { pidfdAlive } : {}) });
   const peer = { pid: 42, uid: 0, gid: 0, pidfd: -1 };
   t.match(resolverFor('0::/\n').resolve(peer, platforms), { ok: true, caller: { kind: 'host', privileged: true } });
   t.match(resolverFor('0::/lxc/pvr-sdk\n').resolve(peer, platforms), { ok: true, caller: { name: 'pvr-sdk', privileged: true } });
@@ -42,10 +42,12 @@ t.test('resolver: exact host match, platforms, appengine suffix, recycled pids',
   t.match(resolverFor('0::/lxc/pvr-sdk-1\n', true).resolve(peer, platforms), { ok: true, caller: { name: 'pvr-sdk' } });
   t.match(resolverFor('0::/lxc/pvr-sdk-x\n', true).resolve(peer, platforms), { ok: false });
   t.match(resolverFor('0::/\n').resolve({ ...peer, pid: 0 }, platforms), { ok: false }, 'no pid, no identity');
-  const exited = resolverFor('0::/\n', false, () => -1).resolve({ ...peer, pidfd: 9 }, platforms);
-  t.match(exited, { ok: false, reason: /exited/ }, 'a pidfd whose process is gone fails closed');
-  const recycled = resolverFor('0::/\n', false, () => 77).resolve({ ...peer, pidfd: 9 }, platforms);
-  t.match(recycled, { ok: false }, 'a pid now naming another process fails closed');
+  const exited = resolverFor('0::/\n', false, () => false).resolve({ ...peer, pidfd: 9 }, platforms);
+  t.match(exited, { ok: false, reason: /exited/ }, 'a pidfd whose process is gone fails closed (its pid may name another process now)');
+  const asked: number[] = [];
+  const alive = resolverFor('0::/lxc/app\n', false, (fd) => asked.push(fd) > 0).resolve({ ...peer, pidfd: 9 }, platforms);
+  t.match(alive, { ok: true, caller: { name: 'app' } }, 'a live pidfd: the cgroup read was the caller\'s');
+  t.same(asked, [9], 'the pidfd of the connection is the one checked');
   const unreadable = new CallerResolver({ mode: 'v2', appengine: false, readCgroup: () => { throw new Error('ENOENT'); } });
   t.match(unreadable.resolve(peer, platforms), { ok: false });
 });

@@ -13,7 +13,8 @@ import {
   nativeAddon,
   nativeAddonPath,
   peerCredentials,
-  pidfdPid,
+  pidfdAlive,
+  readProcessCgroup,
   type PeerCredentials,
 } from '../../src/native/index.ts';
 
@@ -116,9 +117,13 @@ t.test('argument validation throws clear errors', async (t) => {
     closeSync(fd);
   }
   t.match(call(() => closeFd(1_000_000)), { code: 'EBADF', message: /^closeFd: close failed: Bad file descriptor/ });
-  t.throws(() => pidfdPid(-2), /pidfdPid: pidfd must be a non-negative integer/);
-  t.throws(() => pidfdPid(1_000_000), /pidfdPid: fd 1000000 is not open/);
-  t.throws(() => pidfdPid(0), /is not a pidfd/, 'stdin is not a pidfd');
+  t.throws(() => pidfdAlive(-2), /pidfdAlive: pidfd must be a non-negative integer/);
+  t.match(call(() => pidfdAlive(1_000_000)), { code: 'EBADF' }, 'not open');
+  t.match(call(() => pidfdAlive(0)), { code: 'EBADF' }, 'stdin is not a pidfd');
+  t.throws(() => readProcessCgroup(0), /readProcessCgroup: pid must be a positive integer/);
+  t.throws(() => readProcessCgroup(1.5), /readProcessCgroup: pid must be a positive integer/);
+  t.equal(readProcessCgroup(process.pid), readFileSync(`/proc/${process.pid}/cgroup`, 'utf8'), 'the same text as readFileSync');
+  t.match(call(() => readProcessCgroup(2 ** 22 + 1)), { code: 'ENOENT' }, 'no such process: ENOENT');
 });
 
 /** node:net accepts, reads credentials from the raw fd, then hands the socket to node:http. */
@@ -156,13 +161,13 @@ t.test('in-process client: our own pid, uid, gid and a CLOEXEC pidfd', async (t)
   t.equal(creds.gid, process.getgid!());
   t.ok(creds.pidfd >= 0, `pidfd ${creds.pidfd}`);
   t.ok((fdFlags(creds.pidfd) & O_CLOEXEC) !== 0, 'pidfd has O_CLOEXEC');
-  t.equal(pidfdPid(creds.pidfd), process.pid);
+  t.equal(pidfdAlive(creds.pidfd), true, 'pidfd names this live process');
   closeFd(creds.pidfd);
   client.destroy();
   await server.close();
 });
 
-t.test('child-process client over node:http: its pid; pidfd reports -1 after it exits', async (t) => {
+t.test('child-process client over node:http: its pid; its pidfd is not alive once it exited', async (t) => {
   const path = join(dir, 'child.sock');
   const server = credentialServer(path);
   await server.listening;
@@ -202,11 +207,11 @@ t.test('child-process client over node:http: its pid; pidfd reports -1 after it 
   t.equal(creds.uid, process.getuid!());
   t.equal(creds.gid, process.getgid!());
   t.ok(creds.pidfd >= 0, 'pidfd provided (SO_PEERPIDFD)');
-  t.equal(pidfdPid(creds.pidfd), child.pid, 'pidfd still names the live child');
+  t.equal(pidfdAlive(creds.pidfd), true, 'pidfd still names the live child');
 
   child.stdin.write('bye\n');
   t.equal(await exited, 0, 'child exited cleanly');
-  t.equal(pidfdPid(creds.pidfd), -1, 'kernel reports -1 once the process is gone');
+  t.equal(pidfdAlive(creds.pidfd), false, 'not alive once the process is gone (reaped)');
   closeFd(creds.pidfd);
   await server.close();
 });
