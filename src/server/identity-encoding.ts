@@ -232,12 +232,16 @@ export class IdentityEncodingFilter {
         break;
       }
       this.head = undefined;
-      const verdict = inspectHead(pending.subarray(start, end + HEAD_END.length).toString('latin1'));
+      const headBytes = pending.subarray(start, end + HEAD_END.length);
+      const headText = headBytes.toString('latin1');
+      const verdict = inspectHead(headText);
       if (!verdict.ok) {
         this.refuse({ status: verdict.status, version: verdict.version, reason: verdict.reason });
         break;
       }
-      out.push(Buffer.from(verdict.text, 'latin1'));
+      // An unchanged head goes on as the bytes that came (forwarded now, like the body's views);
+      // only a rewritten one (Transfer-Encoding: identity dropped) is encoded again.
+      out.push(verdict.text === headText ? headBytes : Buffer.from(verdict.text, 'latin1'));
       const { framing } = verdict;
       const length = framing.kind === 'length' ? framing.length : 0;
       this.current = {
@@ -412,7 +416,13 @@ const STATUS_LINE_PREFIX = 'HTTP/1.1 ';
 
 function startsWithStatusLine(data: unknown): data is string | Uint8Array {
   if (typeof data === 'string') return data.startsWith(STATUS_LINE_PREFIX);
-  if (data instanceof Uint8Array) return data.length >= 12 && Buffer.from(data.buffer, data.byteOffset, 9).toString('latin1') === STATUS_LINE_PREFIX;
+  if (data instanceof Uint8Array) {
+    // Compared byte by byte: this runs for every write on every connection, and a decoded copy
+    // of the prefix would be garbage each time.
+    if (data.length < 12) return false;
+    for (let index = 0; index < STATUS_LINE_PREFIX.length; index++) if (data[index] !== STATUS_LINE_PREFIX.charCodeAt(index)) return false;
+    return true;
+  }
   return false;
 }
 

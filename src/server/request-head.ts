@@ -48,7 +48,8 @@ export function inspectHead(head: string): HeadVerdict {
     if (!TOKEN.test(name)) return refuse(400, version, 'malformed header line');
     const value = line.slice(colon + 1).trim();
     if (!FIELD_VALUE.test(value)) return refuse(400, version, 'control character in a header value');
-    const folded = name.toLowerCase();
+    // Only the two framing headers matter here: no lower-cased copy of every other name.
+    const folded = name.length === 'content-length'.length || name.length === 'transfer-encoding'.length ? name.toLowerCase() : '';
     if (folded === 'content-length') {
       if (!/^\d+$/.test(value) || value.length > MAX_CONTENT_LENGTH_DIGITS) return refuse(400, version, 'illegal Content-Length');
       if (contentLength !== undefined && Number(contentLength) !== Number(value)) return refuse(400, version, 'conflicting Content-Length headers');
@@ -75,7 +76,8 @@ export function inspectHead(head: string): HeadVerdict {
     return refuse(400, version, 'unsupported Transfer-Encoding');
   }
   if (framing.kind === 'none' && contentLength !== undefined && Number(contentLength) > 0) framing = { kind: 'length', length: Number(contentLength) };
-  return { ok: true, method, version, framing, text: [...kept, '', ''].join('\r\n') };
+  // Nothing dropped: the head itself, so the gate can forward the bytes it already has.
+  return { ok: true, method, version, framing, text: kept.length === fields.length + 1 ? head : [...kept, '', ''].join('\r\n') };
 }
 
 function refuse(status: 400 | 501, version: HttpVersion, reason: string): HeadVerdict {
