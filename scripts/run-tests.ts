@@ -99,6 +99,23 @@ function testMounts(): Set<string> {
   );
 }
 
+/** The test folders in the temp folder (`pvctrl-*`; the runner's own contract folder aside). */
+function testFolders(): Set<string> {
+  return new Set(
+    readdirSync(tmpdir())
+      .filter((name) => name.startsWith('pvctrl-') && !name.endsWith('.lock'))
+      .map((name) => join(tmpdir(), name))
+      .filter((path) => path !== contractDir),
+  );
+}
+
+/** Folders the file made and left, removed (after its mounts) so the next file starts clean. */
+function foldersLeftBy(before: Set<string>): string[] {
+  const left = [...testFolders()].filter((path) => !before.has(path));
+  for (const path of left) rmSync(path, { recursive: true, force: true });
+  return left;
+}
+
 /** Mounts the file left behind, unmounted (deepest first) so the next file starts clean. */
 function mountsLeftBy(before: Set<string>): string[] {
   const left = [...testMounts()].filter((path) => !before.has(path)).sort((a, b) => b.length - a.length);
@@ -117,11 +134,17 @@ const runs: [string, Record<string, string>][] = [
 for (const [file, env] of runs) {
   const started = Date.now();
   const mountsBefore = testMounts();
+  const foldersBefore = testFolders();
   const result = await runFile(file, env);
   const left = mountsLeftBy(mountsBefore);
   if (left.length > 0) {
     result.failed++;
     result.failures.push(`left mounted after the file ended (now unmounted): ${left.join(', ')}`);
+  }
+  const leftFolders = foldersLeftBy(foldersBefore);
+  if (leftFolders.length > 0) {
+    result.failed++;
+    result.failures.push(`left behind in the temp folder (now removed): ${leftFolders.join(', ')}`);
   }
   passed += result.passed;
   failed += result.failed;

@@ -37,12 +37,15 @@ const mapsName = (files: string[], name: string): boolean => files.some((file) =
 
 t.test('a restart answers with the core addon only; the first upload loads the lazy one', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pvctrl-lazy-addon-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const first = await startTestDaemon({ dir });
   await first.stop();
   const daemon = await startTestDaemon({ dir });
+  // One teardown, in order: the daemon stops (unmounting its metadata views), then the folder
+  // goes. Two, registered folder first, removed the folder under a running daemon: its bind
+  // mounts refused, and its run dir stayed behind.
   t.teardown(async () => {
     await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
   const pid = daemon.process.pid as number;
 
