@@ -4,10 +4,11 @@
  * the files recorded, and ends with the line CI reads: `N passed, N failed`.
  * Usage: bun scripts/run-tests.ts [file or folder ...]   (default: test/unit test/integration test/reliability test/acceptance)
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { mountsUnder } from '../test/helpers/leftovers.ts';
 // tap-parser ships no types; its event surface is small and described here.
 import TapParser from 'tap-parser';
 
@@ -91,12 +92,7 @@ async function runFile(file: string, env: Record<string, string> = {}): Promise<
  */
 function testMounts(): Set<string> {
   const prefix = `${tmpdir()}/pvctrl-`;
-  return new Set(
-    readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((line) => (line.split(' ')[4] ?? '').replace(/\\040/g, ' '))
-      .filter((path) => path.startsWith(prefix)),
-  );
+  return new Set(mountsUnder(tmpdir()).filter((path) => path.startsWith(prefix)));
 }
 
 /** The test folders in the temp folder (`pvctrl-*`; the runner's own contract folder aside). */

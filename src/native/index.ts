@@ -238,16 +238,6 @@ export function findAddon(addon: AddonName, env: Readonly<Record<string, string 
   return nativeAddonPath(addon) ?? addonCandidates(env, addon).find((path) => existsSync(path));
 }
 
-/** True when the core addon can be loaded; never throws. */
-export function nativeAvailable(): boolean {
-  try {
-    nativeAddon();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** SO_PEERCRED + SO_PEERPIDFD of a connected Unix socket (under Bun: `socket._handle.fd`). */
 export function peerCredentials(fd: number): PeerCredentials {
   return nativeAddon().peerCredentials(fd);

@@ -74,6 +74,8 @@ const SECOND_COLLECTION_AFTER_MS = 2000;
  * the pauses between a client's back-to-back operations.
  */
 const AFTER_QUIET_HOOK_MS = 5000;
+/** A quiet spell cut short is looked at again no sooner than this. */
+const MIN_QUIET_RECHECK_MS = 50;
 /** Bodies up to this size are drained before an early error answer; larger ones close the connection. */
 const DRAIN_LIMIT = 1024 * 1024;
 
@@ -195,39 +197,29 @@ export class PvCtrlServer<S> {
    */
   collectOnceQuiet(): void {
     if (this.collectionTimer !== undefined) return;
-    const check = (delayMs: number): void => {
+    this.whenQuietFor(COLLECT_AFTER_QUIET_MS, COLLECT_AFTER_QUIET_MS, (timer) => (this.collectionTimer = timer), () => {
+      const activity = this.activitySinceCollection;
+      this.activitySinceCollection = 0;
+      const before = process.memoryUsage.rss();
+      // The daemon runs without Bun's idle GC timer (src/util/runtime-env.ts), so nothing else
+      // hands the burst's memory back: collect, return the free heap to the kernel, and once
+      // more when the first collection's finalizers have let go (after a 20,000-GET burst the
+      // compiled daemon stays about 25 MiB over idle with one collection, about 14.5 with these
+      // two; docs/footprint.md "After a burst").
+      Bun.gc(true);
+      Bun.shrink();
+      const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+      const cause = activity >= BURST_ACTIVITY ? `a burst of ${activity} connections and requests` : 'start-up';
+      this.options.log.debug(`collected after ${cause}: RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
       this.collectionTimer = setTimeout(() => {
-        const quietFor = Date.now() - this.lastActivity;
-        if (quietFor < COLLECT_AFTER_QUIET_MS) {
-          check(Math.max(COLLECT_AFTER_QUIET_MS - quietFor, 50));
-          return;
-        }
         this.collectionTimer = undefined;
-        const activity = this.activitySinceCollection;
-        this.activitySinceCollection = 0;
-        const before = process.memoryUsage.rss();
-        // The daemon runs without Bun's idle GC timer (src/util/runtime-env.ts), so nothing else
-        // hands the burst's memory back: collect, return the free heap to the kernel, and once
-        // more when the first collection's finalizers have let go (after a 20,000-GET burst the
-        // compiled daemon stays about 25 MiB over idle with one collection, about 14.5 with these
-        // two; docs/footprint.md "After a burst").
         Bun.gc(true);
         Bun.shrink();
-        const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
-        const cause = activity >= BURST_ACTIVITY ? `a burst of ${activity} connections and requests` : 'start-up';
-        this.options.log.debug(`collected after ${cause}: RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
-        this.collectionTimer = setTimeout(() => {
-          this.collectionTimer = undefined;
-          Bun.gc(true);
-          Bun.shrink();
-          this.options.log.debug(`second collection after ${cause}: RSS ${mib(process.memoryUsage.rss())} MiB`);
-          this.afterLastingQuiet();
-        }, SECOND_COLLECTION_AFTER_MS);
-        this.collectionTimer.unref();
-      }, delayMs);
+        this.options.log.debug(`second collection after ${cause}: RSS ${mib(process.memoryUsage.rss())} MiB`);
+        this.afterLastingQuiet();
+      }, SECOND_COLLECTION_AFTER_MS);
       this.collectionTimer.unref();
-    };
-    check(COLLECT_AFTER_QUIET_MS);
+    });
   }
 
   /**
@@ -240,19 +232,30 @@ export class PvCtrlServer<S> {
   private afterLastingQuiet(): void {
     const hook = this.options.afterQuietCollection;
     if (hook === undefined || this.quietHookTimer !== undefined) return;
+    const quietSoFar = Date.now() - this.lastActivity;
+    this.whenQuietFor(AFTER_QUIET_HOOK_MS, Math.max(0, AFTER_QUIET_HOOK_MS - quietSoFar), (timer) => (this.quietHookTimer = timer), hook);
+  }
+
+  /**
+   * Run `action` once no accept or request has come for `quietMs`: a timer looks after
+   * `firstDelayMs`, and again for the rest while activity goes on. `keep` holds the pending timer
+   * (undefined once `action` runs), so its owner can tell one is waiting.
+   */
+  private whenQuietFor(quietMs: number, firstDelayMs: number, keep: (timer: ReturnType<typeof setTimeout> | undefined) => void, action: () => void): void {
     const wait = (delayMs: number): void => {
-      this.quietHookTimer = setTimeout(() => {
+      const timer = setTimeout(() => {
         const quietFor = Date.now() - this.lastActivity;
-        if (quietFor < AFTER_QUIET_HOOK_MS) {
-          wait(AFTER_QUIET_HOOK_MS - quietFor);
+        if (quietFor < quietMs) {
+          wait(Math.max(quietMs - quietFor, MIN_QUIET_RECHECK_MS));
           return;
         }
-        this.quietHookTimer = undefined;
-        hook();
+        keep(undefined);
+        action();
       }, delayMs);
-      this.quietHookTimer.unref();
+      timer.unref();
+      keep(timer);
     };
-    wait(Math.max(0, AFTER_QUIET_HOOK_MS - (Date.now() - this.lastActivity)));
+    wait(firstDelayMs);
   }
 
   private refuseConnection(socket: Socket, limit: number): void {
