@@ -9,18 +9,22 @@
  *   while it runs, is printed beside it;
  * - daemon RSS growth with 100 subscribers (goal ≤ 8 MiB);
  * - GET /buildinfo throughput during the writes with 100 subscribers vs with none (goal ≥ 0.9×);
- * - one subscriber that never reads: RSS growth vs the same run without it (goal ≤ cap + 1 MiB).
+ * - one subscriber that never reads: RSS growth vs the same run without it (goal ≤ cap + 1 MiB);
+ * - the floor of the GET and latency figures: the same run with the 100 subscribers fed by a bare
+ *   Bun streamer in its own process (same events, same coalescing rule) instead of the daemon, so
+ *   the daemon does nothing for them and what GET loses is the deliveries' price on this machine.
  * The machine is shared and noisy: runs alternate (with, without) BENCH_ROUNDS times (default 3)
  * on fresh daemons and the medians are reported. The daemon's storage is on tmpfs (/dev/shm;
  * BENCH_EVENTS_ROOT to change it): on a disk, the writes' fsyncs cap the rate far below 1,000/s
  * and the bench measures the disk, not the stream. The achieved rate is printed.
- * Modes `--writer` and `--subscribers` are this file run as those helper processes.
+ * Modes `--writer`, `--subscribers` and `--streamer` are this file run as those helper processes.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
+import { DEFAULT_COALESCE_MS } from '../src/events/bus.ts';
 import { REPO, mb, median, rssOf, startDaemon, type LoadResult } from './common.ts';
 
 const RATE = Number(process.env.BENCH_EVENT_RATE ?? 1000);
@@ -138,11 +142,77 @@ async function subscribers(socketPath: string, count: number, stalled: boolean):
   );
 }
 
+/**
+ * The floor's feed: a bare Bun server (Bun.listen, nothing of pv-ctrl) that answers any request
+ * with a chunked NDJSON head and then writes RATE events a second of the daemon's shape to every
+ * connection, by the daemon's rule for coalescing writes (below).
+ * Started with `go` on stdin, so it streams only while the writer runs. With the subscribers fed
+ * from here, the daemon does nothing for them: what the GET figure loses then is the machine's
+ * price of the deliveries themselves (sends, wake-ups, the reading process), which no server
+ * can avoid on these 2 CPUs.
+ */
+async function streamer(socketPath: string, rate: number, seconds: number): Promise<void> {
+  const open = new Set<{ write(bytes: Buffer): number }>();
+  const head = Buffer.from('HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n', 'latin1');
+  Bun.listen({
+    unix: socketPath,
+    socket: {
+      data(socket) {
+        if (open.has(socket)) return;
+        socket.write(head);
+        open.add(socket);
+      },
+      close(socket) {
+        open.delete(socket);
+      },
+    },
+  });
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  const start = now();
+  const total = rate * seconds;
+  let seq = 0;
+  // The daemon's delivery rule: an event is stamped when it is published (here: the 1 ms tick
+  // that finds it due) and written at once, unless the previous write was less than 2 ms ago;
+  // then it waits, with whatever else comes, for the end of that window.
+  let pending = '';
+  let lastWrite = -Infinity;
+  let writeTimer: ReturnType<typeof setTimeout> | undefined;
+  const writeAll = (): void => {
+    writeTimer = undefined;
+    lastWrite = performance.now();
+    const payload = Buffer.from(pending, 'latin1');
+    pending = '';
+    const chunk = Buffer.concat([Buffer.from(`${payload.length.toString(16)}\r\n`, 'latin1'), payload, Buffer.from('\r\n', 'latin1')]);
+    for (const socket of open) socket.write(chunk);
+  };
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor(((now() - start) * rate) / 1000));
+      if (due > seq) {
+        const time = Date.now();
+        for (; seq < due; seq++) pending += `{"seq":${seq + 2},"time":${time},"type":"meta","meta":{"store":"user-meta","key":"${KEY}","action":"set","size":5,"value":"${seq} "}}\n`;
+        const wait = lastWrite + DEFAULT_COALESCE_MS - performance.now();
+        if (wait <= 0) writeAll();
+        else writeTimer ??= setTimeout(writeAll, wait);
+      }
+      if (seq >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  await new Promise<void>((resolve) => process.stdin.once('end', () => resolve()));
+  const usage = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ cpu: (usage.user + usage.system) / 1e6 })}\n`, () => process.exit(0));
+}
+
 interface Helper {
   done: Promise<string>;
   ready: Promise<void>;
   /** Tell the subscribers that the measured window begins. */
   measure(): void;
+  /** The streamer: begin. */
+  go(): void;
   stop(): void;
 }
 
@@ -156,7 +226,7 @@ function helper(args: string[]): Helper {
     if (out.startsWith('ready\n')) markReady();
   });
   const done = new Promise<string>((resolve) => child.once('exit', () => resolve(out.replace(/^ready\n/, '').trim())));
-  return { done, ready, measure: () => void child.stdin.write('measure\n'), stop: () => child.stdin.end('stop\n') };
+  return { done, ready, measure: () => void child.stdin.write('measure\n'), go: () => void child.stdin.write('go\n'), stop: () => void (child.stdin.writableEnded || child.stdin.end('stop\n')) };
 }
 
 interface RunFigures {
@@ -170,6 +240,8 @@ interface RunFigures {
   writerCpu: number;
   loadCpu: number;
   get: LoadResult;
+  /** CPU seconds of the bare streamer (the floor's runs; 0 otherwise). */
+  streamerCpu: number;
   /** Events per second the writer achieved. */
   rate: number;
   /** Over the measured window; `warmP99`/`warmMax` over the writes' first second. */
@@ -208,16 +280,27 @@ function loadFor(socket: string, durationMs: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load client exited ${code}`)))));
 }
 
-/** One run on a fresh daemon: optional subscribers, the writer, GET load during the writes. */
-async function run(subscriberCount: number, stalled: boolean, padding: number): Promise<RunFigures> {
+/**
+ * One run on a fresh daemon: optional subscribers, the writer, GET load during the writes. With
+ * `feed` 'bare' the subscribers read a bare Bun streamer instead of the daemon (the floor).
+ */
+async function run(subscriberCount: number, stalled: boolean, padding: number, feed: 'daemon' | 'bare' = 'daemon'): Promise<RunFigures> {
   const daemon = await startDaemon({}, ROOT);
+  let bare: Helper | undefined;
   try {
     const pid = daemon.process.pid as number;
     trace('daemon up');
     await loadFor(daemon.socket, 1000); // warm-up
     trace('warmed up');
     let subs: Helper | undefined;
-    if (subscriberCount > 0) {
+    if (feed === 'bare') {
+      const bareSocket = join(daemon.dir, 'bare-stream.sock');
+      bare = helper(['--streamer', bareSocket, String(RATE), String(SECONDS)]);
+      await bare.ready;
+      subs = helper(['--subscribers', bareSocket, String(subscriberCount), 'reading']);
+      await subs.ready;
+      await Bun.sleep(200);
+    } else if (subscriberCount > 0) {
       subs = helper(['--subscribers', daemon.socket, String(subscriberCount), stalled ? 'stalled' : 'reading']);
       await subs.ready;
       await Bun.sleep(200);
@@ -228,6 +311,7 @@ async function run(subscriberCount: number, stalled: boolean, padding: number): 
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 100);
     const write = helper(['--writer', daemon.socket, String(RATE), String(SECONDS), String(padding)]);
+    bare?.go();
     await Bun.sleep(1000);
     subs?.measure();
     trace('writer started');
@@ -243,7 +327,10 @@ async function run(subscriberCount: number, stalled: boolean, padding: number): 
     subs?.stop();
     const result = subs === undefined ? '' : await subs.done;
     const latency = result === '' || stalled ? undefined : (JSON.parse(result) as RunFigures['latency']);
+    bare?.stop();
+    const streamerCpu = bare === undefined ? 0 : (JSON.parse(await bare.done) as { cpu: number }).cpu;
     return {
+      streamerCpu,
       rssGrowth: peak - before,
       cpu,
       writerThreadCpu,
@@ -255,6 +342,7 @@ async function run(subscriberCount: number, stalled: boolean, padding: number): 
       latency,
     };
   } finally {
+    bare?.stop();
     await daemon.stop();
   }
 }
@@ -262,16 +350,20 @@ async function run(subscriberCount: number, stalled: boolean, padding: number): 
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === '--writer') {
   await writer(rest[0] as string, Number(rest[1]), Number(rest[2]), Number(rest[3]));
+} else if (mode === '--streamer') {
+  await streamer(rest[0] as string, Number(rest[1]), Number(rest[2]));
 } else if (mode === '--subscribers') {
   await subscribers(rest[0] as string, Number(rest[1]), rest[2] === 'stalled');
 } else {
   console.log(`GET /events: ${RATE} user-meta changes/s for ${SECONDS} s (storage in ${ROOT}), GET /buildinfo load (4 connections) meanwhile; ${ROUNDS} alternating rounds, medians`);
   const none: RunFigures[] = [];
   const many: RunFigures[] = [];
+  const floor: RunFigures[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     none.push(await run(0, false, 0));
     many.push(await run(SUBSCRIBERS, false, 0));
-    const [a, b] = [none.at(-1) as RunFigures, many.at(-1) as RunFigures];
+    floor.push(await run(SUBSCRIBERS, false, 0, 'bare'));
+    const [a, b, c] = [none.at(-1) as RunFigures, many.at(-1) as RunFigures, floor.at(-1) as RunFigures];
     console.log(
       `  round ${round + 1}: GET ${a.get.rps.toFixed(0)} vs ${b.get.rps.toFixed(0)} req/s; RSS +${mb(a.rssGrowth)} vs +${mb(b.rssGrowth)} MB; ` +
         `rate ${a.rate.toFixed(0)} / ${b.rate.toFixed(0)} events/s; p50 ${b.latency?.p50} p99 ${b.latency?.p99} max ${b.latency?.max} ms (first second: p99 ${b.latency?.warmP99} max ${b.latency?.warmMax} ms)`,
@@ -279,6 +371,10 @@ if (mode === '--writer') {
     console.log(
       `    CPU s (without / with): daemon ${a.cpu.toFixed(2)} / ${b.cpu.toFixed(2)} (its stream thread ${b.writerThreadCpu.toFixed(2)}), ` +
         `GET client ${a.loadCpu.toFixed(2)} / ${b.loadCpu.toFixed(2)}, writer ${a.writerCpu.toFixed(2)} / ${b.writerCpu.toFixed(2)}, subscribers' process ${b.subscribersCpu.toFixed(2)}`,
+    );
+    console.log(
+      `    floor (subscribers fed by a bare Bun streamer, not the daemon): GET ${c.get.rps.toFixed(0)} req/s, p50 ${c.latency?.p50} p99 ${c.latency?.p99} max ${c.latency?.max} ms; ` +
+        `CPU s: daemon ${c.cpu.toFixed(2)}, GET client ${c.loadCpu.toFixed(2)}, streamer ${c.streamerCpu.toFixed(2)}, subscribers' process ${c.subscribersCpu.toFixed(2)}`,
     );
   }
   const med = (values: number[]): number => median(values);
@@ -305,6 +401,12 @@ if (mode === '--writer') {
       `delivery p50 ${med(many.map((f) => f.latency?.p50 ?? NaN)).toFixed(2)} ms p99 ${med(many.map((f) => f.latency?.p99 ?? NaN)).toFixed(2)} ms ` +
       `(max ${Math.max(...many.map((f) => f.latency?.max ?? NaN))} ms) over ${many[0]?.latency?.received} reads a round after the writes' first second (goal p99 ≤ 5 ms; that first second: p99 ${med(many.map((f) => f.latency?.warmP99 ?? NaN)).toFixed(2)} ms), ` +
       `${med(many.map((f) => f.rate)).toFixed(0)} events/s achieved`,
+  );
+  const floorRatios = floor.map((figures, index) => figures.get.rps / (none[index] as RunFigures).get.rps);
+  console.log(
+    `floor, ${SUBSCRIBERS} subscribers fed by a bare Bun streamer (the daemon does nothing for them): GET ${med(floor.map((f) => f.get.rps)).toFixed(0)} req/s (${med(floorRatios).toFixed(2)}× without), ` +
+      `delivery p50 ${med(floor.map((f) => f.latency?.p50 ?? NaN)).toFixed(2)} ms p99 ${med(floor.map((f) => f.latency?.p99 ?? NaN)).toFixed(2)} ms; ` +
+      `the daemon's GET ratio is ${med(many.map((f, i) => f.get.rps / (floor[i] as RunFigures).get.rps)).toFixed(2)}× the floor's`,
   );
   // Larger events fill a stalled reader's buffer quickly: 1 KB each, ~10 MB in all.
   // The reference reads the same events, so encoding garbage is in both figures.
