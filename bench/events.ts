@@ -33,6 +33,8 @@ const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = process.env.BENCH_EVENTS_ROOT ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 const KEY = 'bench.events';
+/** From the warm-up's end to the writes' start, in every run (the subscribers connect meanwhile). */
+const SETTLE_MS = 1500;
 const TIME = '"time":';
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -231,6 +233,9 @@ function helper(args: string[]): Helper {
 
 interface RunFigures {
   rssGrowth: number;
+  /** RSS when the writes began and at their peak, in bytes. */
+  rssBefore: number;
+  rssPeak: number;
   /** Daemon CPU seconds (user + system) over the writer's run. */
   cpu: number;
   /** Of which the native thread that writes the streams (pvctrl-streams). */
@@ -291,7 +296,11 @@ async function run(subscriberCount: number, stalled: boolean, padding: number, f
     const pid = daemon.process.pid as number;
     trace('daemon up');
     await loadFor(daemon.socket, 1000); // warm-up
-    trace('warmed up');
+    trace(`warmed up: RSS ${mb(rssOf(pid))} MB`);
+    // The writes begin the same time after the warm-up in every run, subscribers or not: the
+    // daemon's RSS falls for a while after the warm-up's burst, so a baseline taken sooner in
+    // one run than in the other would count that fall as the subscribers' growth.
+    const settled = Bun.sleep(SETTLE_MS);
     let subs: Helper | undefined;
     if (feed === 'bare') {
       const bareSocket = join(daemon.dir, 'bare-stream.sock');
@@ -299,13 +308,13 @@ async function run(subscriberCount: number, stalled: boolean, padding: number, f
       await bare.ready;
       subs = helper(['--subscribers', bareSocket, String(subscriberCount), 'reading']);
       await subs.ready;
-      await Bun.sleep(200);
     } else if (subscriberCount > 0) {
       subs = helper(['--subscribers', daemon.socket, String(subscriberCount), stalled ? 'stalled' : 'reading']);
       await subs.ready;
-      await Bun.sleep(200);
     }
+    await settled;
     const before = rssOf(pid);
+    trace(`writes begin: RSS ${mb(before)} MB`);
     const cpuBefore = cpuOf(pid);
     const writerThreadBefore = threadCpuOf(pid, 'pvctrl-streams');
     let peak = before;
@@ -332,6 +341,8 @@ async function run(subscriberCount: number, stalled: boolean, padding: number, f
     return {
       streamerCpu,
       rssGrowth: peak - before,
+      rssBefore: before,
+      rssPeak: peak,
       cpu,
       writerThreadCpu,
       subscribersCpu: latency?.cpu ?? 0,
@@ -365,7 +376,7 @@ if (mode === '--writer') {
     floor.push(await run(SUBSCRIBERS, false, 0, 'bare'));
     const [a, b, c] = [none.at(-1) as RunFigures, many.at(-1) as RunFigures, floor.at(-1) as RunFigures];
     console.log(
-      `  round ${round + 1}: GET ${a.get.rps.toFixed(0)} vs ${b.get.rps.toFixed(0)} req/s; RSS +${mb(a.rssGrowth)} vs +${mb(b.rssGrowth)} MB; ` +
+      `  round ${round + 1}: GET ${a.get.rps.toFixed(0)} vs ${b.get.rps.toFixed(0)} req/s; RSS +${mb(a.rssGrowth)} vs +${mb(b.rssGrowth)} MB (${mb(a.rssBefore)}→${mb(a.rssPeak)} vs ${mb(b.rssBefore)}→${mb(b.rssPeak)}); ` +
         `rate ${a.rate.toFixed(0)} / ${b.rate.toFixed(0)} events/s; p50 ${b.latency?.p50} p99 ${b.latency?.p99} max ${b.latency?.max} ms (first second: p99 ${b.latency?.warmP99} max ${b.latency?.warmMax} ms)`,
     );
     console.log(
