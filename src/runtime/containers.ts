@@ -649,7 +649,9 @@ export class ContainerRuntime implements ContainerController {
     }
     const name = entry.platform.name;
     const now = Date.now();
-    const init = containerInitPid(name);
+    // Once the kernel watches the init (a pidfd), it reports the exit: no need to look for the
+    // init in the cgroups again at every alive signal or timer, which reads a few dozen files.
+    const init = entry.exitWatch?.pid ?? containerInitPid(name);
     const watched = init !== undefined && this.watchExit(entry, init);
     const aliveTimeoutSeconds = aliveTimeout(entry.platform);
     const lastAlive = this.options.system.info(name)?.lastAlive;

@@ -13,6 +13,7 @@ import { CLIENT, SERVER, prepareStorage, unpackExamples } from '../helpers/examp
 import { waitFor, waitForStatus } from '../helpers/containers.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { pvctlAs } from '../helpers/plan.ts';
+import { attachStrace, stopTracer } from '../reliability/crash-helpers.ts';
 
 const examples = unpackExamples();
 t.teardown(() => rmSync(dirname(examples.objectsDir), { recursive: true, force: true }));
@@ -48,4 +49,20 @@ t.test('a ready signal updates device meta pantavisor.status', async (t) => {
   const after = statSync(statusFile);
   t.same([after.ino, after.mtimeMs], [before.ino, before.mtimeMs], 'status.json is not written again');
   t.match(readFileSync(statusFile, 'utf8'), /"status":"READY"/);
+
+  // Nor does it look for the container's init again: the kernel watches it (a pidfd) since the
+  // container went up. Looking meant reading /proc/1/cgroup, mountinfo, /proc/cgroups, 20
+  // cgroup folders and cgroup.procs on the event loop at every alive signal (every 20 s at idle).
+  const traceFile = join(dir, 'alive.strace');
+  const tracer = await attachStrace(daemon.process.pid ?? 0, ['-e', 'trace=openat,access,faccessat,faccessat2'], traceFile);
+  try {
+    const again = pvctlAs(SERVER, daemon.socket, ['signal', 'alive']);
+    t.equal(again.code, 0, again.stderr);
+  } finally {
+    tracer.kill('SIGINT');
+    await stopTracer(tracer);
+  }
+  const traced = readFileSync(traceFile, 'utf8');
+  t.match(traced, /\/proc\/\d+\/cgroup/, 'the trace saw the request (its caller identified from its cgroup)');
+  t.notMatch(traced, /cgroup\.procs|\/sys\/fs\/cgroup|\/proc\/cgroups/, 'an alive signal reads no cgroup folder');
 });
