@@ -2,7 +2,8 @@
  * Container status has one owner: every change, including one a container asks for through
  * `POST /signal` (`ready`), goes through the runtime, so the revision status in device meta
  * (`pantavisor.status`) follows it; an `alive` signal, which changes nothing persisted, writes
- * nothing. Real daemon, real LXC containers from the examples.
+ * nothing, and reads no cgroup (the init is watched by the kernel already). Real daemon, real LXC
+ * containers from the examples.
  */
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
