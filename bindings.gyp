@@ -16,16 +16,8 @@
         'native/src/image_page_out.cpp',
         'native/src/stream_writer.cpp',
       ],
-      # Evaluated in the directory of the including .gyp file and interpreted
-      # relative to it, so this stays right wherever the build is staged.
-      'include_dirs': [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
-      ],
-      'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', '_GNU_SOURCE' ],
-      'cflags!': [ '-fno-exceptions' ],
-      'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17' ],
-      'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-fvisibility-inlines-hidden', '-O2' ],
-      'cflags': [ '-fvisibility=hidden' ],
+      # Relative to this file, wherever the build is staged; the shared compile settings.
+      'includes': [ 'native/addon.gypi' ],
       'ldflags': [ '-static-libstdc++', '-static-libgcc', '-Wl,--exclude-libs,ALL', '-Wl,-z,text' ],
     },
     {
@@ -39,18 +31,13 @@
         'native/src/lxc_container.cpp',
         'native/src/kmod_drivers.cpp',
       ],
+      'includes': [ 'native/addon.gypi' ],
       'include_dirs': [
-        "<!(node -p \"require('node-addon-api').include_dir\")",
         # liblxc headers via pkg-config (empty when they sit in /usr/include).
         "<!@(pkg-config --cflags-only-I lxc | sed 's/-I//g')",
         # libkmod headers, likewise.
         "<!@(pkg-config --cflags-only-I libkmod | sed 's/-I//g')",
       ],
-      'defines': [ 'NAPI_VERSION=8', 'NAPI_CPP_EXCEPTIONS', '_GNU_SOURCE' ],
-      'cflags!': [ '-fno-exceptions' ],
-      'cflags_cc!': [ '-fno-exceptions', '-fno-rtti', '-std=gnu++17' ],
-      'cflags_cc': [ '-std=c++17', '-fexceptions', '-fvisibility=hidden', '-fvisibility-inlines-hidden', '-O2' ],
-      'cflags': [ '-fvisibility=hidden' ],
       'libraries': [ '-lcrypto' ],
       # A separate key so liblxc adds to the list above instead of replacing it.
       'link_settings': { 'libraries': [ '<!@(pkg-config --libs lxc)', '<!@(pkg-config --libs libkmod)' ] },
