@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { DEFAULT_COALESCE_MS } from '../src/events/bus.ts';
+import { CHUNKED } from '../src/server/respond.ts';
 import { REPO, mb, median, rssOf, startDaemon, type LoadResult } from './common.ts';
 
 const RATE = Number(process.env.BENCH_EVENT_RATE ?? 1000);
@@ -183,9 +184,8 @@ async function streamer(socketPath: string, rate: number, seconds: number): Prom
   const writeAll = (): void => {
     writeTimer = undefined;
     lastWrite = performance.now();
-    const payload = Buffer.from(pending, 'latin1');
+    const chunk = CHUNKED.frame(Buffer.from(pending, 'latin1'));
     pending = '';
-    const chunk = Buffer.concat([Buffer.from(`${payload.length.toString(16)}\r\n`, 'latin1'), payload, Buffer.from('\r\n', 'latin1')]);
     for (const socket of open) socket.write(chunk);
   };
   await new Promise<void>((resolve) => {

@@ -57,7 +57,7 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ADDON_FILES as ADDON_FILE_NAMES } from '../src/native/index.ts';
+import { ADDON_FILES } from '../src/native/index.ts';
 import { DAEMON_RUNTIME_ENV } from '../src/util/runtime-env.ts';
 
 export const REPO_ROOT = join(import.meta.dir, '..');
@@ -67,7 +67,8 @@ export const TOOLCHAIN_AARCH64 = join(REPO_ROOT, 'scripts', 'build-targets.aarch
 const MULTICALL_ENTRY = join(REPO_ROOT, 'src', 'entry.ts');
 /** The names of the one executable besides `pv-ctrl` (src/multicall.ts PROGRAMS). */
 export const PROGRAM_LINKS = ['pvcontrol', 'pv-xconnect'] as const;
-const ADDON_FILES = [ADDON_FILE_NAMES.core, ADDON_FILE_NAMES.lazy, 'pvctrl-lxc-start', 'pvctrl-xconnect'] as const;
+/** The native files shipped next to the executable: the two addons and the two helper executables. */
+const NATIVE_FILES = [ADDON_FILES.core, ADDON_FILES.lazy, 'pvctrl-lxc-start', 'pvctrl-xconnect'] as const;
 /** Libraries the core addon must not need: they are what the lazy one keeps out of start-up. */
 const LAZY_ONLY_LIBRARIES = /^(libcrypto|liblxc|libkmod)\./;
 /** What the addon's build names the launcher; it ships as `pv-ctrl`. */
@@ -213,7 +214,7 @@ function expectedArtefacts(target: Target): string[] {
     'pv-ctrl',
     ...(runtimeFileOf(target) === 'pv-ctrl' ? [] : [runtimeFileOf(target)]),
     ...PROGRAM_LINKS,
-    ...(target.addon === 'none' ? ['README.txt'] : ADDON_FILES),
+    ...(target.addon === 'none' ? ['README.txt'] : NATIVE_FILES),
   ];
 }
 
@@ -412,14 +413,14 @@ function verify(target: Target, dir: string, runtime: string): void {
     if (readlinkSync(join(dir, link)) !== 'pv-ctrl') throw new Error(`${target.name}/${link}: not a link to pv-ctrl`);
   }
   if (target.addon !== 'none') {
-    for (const file of ADDON_FILES) {
+    for (const file of NATIVE_FILES) {
       const info = elfInfo(join(dir, file));
       if (info.machine !== target.machine) throw new Error(`${target.name}/${file}: ELF machine ${info.machine}, expected ${target.machine}`);
     }
-    const needed = neededLibraries(join(dir, ADDON_FILE_NAMES.core));
+    const needed = neededLibraries(join(dir, ADDON_FILES.core));
     const heavy = needed.filter((library) => LAZY_ONLY_LIBRARIES.test(library));
-    if (heavy.length > 0) throw new Error(`${target.name}/${ADDON_FILE_NAMES.core}: the core addon needs ${heavy.join(', ')}, which belong in ${ADDON_FILE_NAMES.lazy}`);
-    log(`${target.name}: ${ADDON_FILE_NAMES.core} needs ${needed.join(', ') || 'nothing'}`);
+    if (heavy.length > 0) throw new Error(`${target.name}/${ADDON_FILES.core}: the core addon needs ${heavy.join(', ')}, which belong in ${ADDON_FILES.lazy}`);
+    log(`${target.name}: ${ADDON_FILES.core} needs ${needed.join(', ') || 'nothing'}`);
   }
   const runner = runnerFor(target);
   if (runner === undefined) {
@@ -449,10 +450,10 @@ function verify(target: Target, dir: string, runtime: string): void {
   const [rcommand, ...rprefix] = [...runner, runtime];
   const counts: string[] = [];
   for (const addon of ['core', 'lazy'] as const) {
-    const output = run(rcommand as string, [...rprefix, '-e', probe, join(dir, ADDON_FILE_NAMES[addon]), addon]).trim();
+    const output = run(rcommand as string, [...rprefix, '-e', probe, join(dir, ADDON_FILES[addon]), addon]).trim();
     const { count, missing } = JSON.parse(output) as { count: number; missing: string[] };
-    if (missing.length > 0) throw new Error(`${target.name}: ${ADDON_FILE_NAMES[addon]} lacks ${missing.join(', ')}`);
-    counts.push(`${ADDON_FILE_NAMES[addon]} ${count}`);
+    if (missing.length > 0) throw new Error(`${target.name}: ${ADDON_FILES[addon]} lacks ${missing.join(', ')}`);
+    counts.push(`${ADDON_FILES[addon]} ${count}`);
   }
   log(`${target.name}: ${version}; the addons load (exports: ${counts.join(', ')}; all the facades need)`);
 }
@@ -480,7 +481,7 @@ export function buildTarget(target: Target, options: BuildOptions = {}): string 
 
   if (target.addon !== 'none') {
     const built = buildAddon(target, work);
-    for (const file of ADDON_FILES) copyFileSync(join(built, file), join(stage, file));
+    for (const file of NATIVE_FILES) copyFileSync(join(built, file), join(stage, file));
     copyFileSync(join(built, LAUNCHER_BUILT), join(stage, 'pv-ctrl'));
   } else {
     writeFileSync(join(stage, 'README.txt'), MUSL_README);
